@@ -1,0 +1,39 @@
+"""Small query helpers shared by the repositories."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+import aiosqlite
+
+Params = Sequence[object]
+
+
+async def fetch_one(
+    conn: aiosqlite.Connection, sql: str, params: Params = ()
+) -> sqlite3.Row | None:
+    """Run a query and return its first row (or None), closing the cursor."""
+    async with conn.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
+async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    """Run a query and return all its rows, closing the cursor."""
+    async with conn.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def execute(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
+    """Run a statement and return the number of rows it changed."""
+    async with conn.execute(sql, params) as cursor:
+        return cursor.rowcount
+
+
+async def insert(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
+    """Run an INSERT and return the new row's id."""
+    async with conn.execute(sql, params) as cursor:
+        rowid = cursor.lastrowid
+    if rowid is None:
+        raise RuntimeError("INSERT did not produce a row id")
+    return rowid

@@ -1,0 +1,187 @@
+"""The SQLite database: opening, migrations, and the write and read transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosqlite
+
+from storage.errors import StorageError, translate
+from storage.migrations import MIGRATIONS, split_statements
+
+log = logging.getLogger(__name__)
+
+Connection = aiosqlite.Connection
+
+
+def create_private_file(path: Path) -> None:
+    """Create path (and its folder) readable by its owner only; tighten an existing file."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # O_CREAT with mode 0600 so the file never exists, even for a moment, with a wider mode;
+    # SQLite then gives -wal and -shm the same mode as this main file.
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+def _raise_translated(exc: BaseException) -> None:
+    """Re-raise exc as a StorageError subclass when it is a busy or full condition."""
+    storage_exc = translate(exc)
+    if storage_exc is not None:
+        raise storage_exc from exc
+
+
+class Database:
+    """One SQLite file: a write connection (one transaction at a time) and a read connection."""
+
+    def __init__(
+        self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection
+    ) -> None:
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        # aiosqlite runs every call of one connection on one thread, so without this lock two
+        # coroutines' statements would interleave inside a single SQLite transaction.
+        self._write_lock = asyncio.Lock()
+        self._write_owner: asyncio.Task[object] | None = None
+        self._read_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path, *, busy_timeout_ms: int = 5000) -> Database:
+        """Open (creating if needed, mode 0600) the database at path and apply migrations."""
+        path = Path(path)
+        try:
+            create_private_file(path)
+        except OSError as exc:
+            raise StorageError(f"cannot create the database file {path}: {exc.strerror}") from exc
+        writer = await _connect(str(path), busy_timeout_ms=busy_timeout_ms, uri=False)
+        reader: aiosqlite.Connection | None = None
+        try:
+            mode_row = await (await writer.execute("PRAGMA journal_mode = WAL")).fetchone()
+            if mode_row is None or str(mode_row[0]).lower() != "wal":
+                raise StorageError(f"cannot switch {path} to WAL mode (is it on a network drive?)")
+            db = cls(path, writer, writer)
+            await db._migrate()
+            # The reader opens read-only, so a write by mistake in db.read() fails loudly.
+            reader = await _connect(
+                path.resolve().as_uri() + "?mode=ro", busy_timeout_ms=busy_timeout_ms, uri=True
+            )
+            db._reader = reader
+            return db
+        except BaseException as exc:
+            await writer.close()
+            if reader is not None:
+                await reader.close()
+            _raise_translated(exc)
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise StorageError(f"cannot open the database {path}: {exc}") from exc
+            raise
+
+    async def close(self) -> None:
+        """Close both connections; the last close checkpoints the WAL into the main file."""
+        async with self._read_lock:
+            if self._reader is not self._writer:
+                await self._reader.close()
+        async with self._write_lock:
+            await self._writer.close()
+
+    async def user_version(self) -> int:
+        """Return the schema version (PRAGMA user_version) of the open database."""
+        async with self.read() as conn:
+            row = await (await conn.execute("PRAGMA user_version")).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE on the write connection; COMMIT on exit, ROLLBACK on an exception."""
+        task = asyncio.current_task()
+        if task is not None and task is self._write_owner:
+            # Waiting on our own lock would hang forever; a nested transaction is a bug.
+            raise RuntimeError("db.transaction() entered inside another db.transaction()")
+        async with self._write_lock:
+            self._write_owner = task
+            conn = self._writer
+            try:
+                try:
+                    await conn.execute("BEGIN IMMEDIATE")
+                except BaseException as exc:
+                    _raise_translated(exc)
+                    raise
+                try:
+                    yield conn
+                    await conn.execute("COMMIT")
+                except BaseException as exc:
+                    # A failed COMMIT or a full disk may already have ended the transaction.
+                    if conn.in_transaction:
+                        await asyncio.shield(conn.execute("ROLLBACK"))
+                    _raise_translated(exc)
+                    raise
+            finally:
+                self._write_owner = None
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A consistent snapshot for reads on the read-only connection (WAL: writers go on)."""
+        async with self._read_lock:
+            conn = self._reader
+            if conn is self._writer:
+                # Only during migrations in open(), when there is no reader yet.
+                yield conn
+                return
+            try:
+                await conn.execute("BEGIN")
+                try:
+                    yield conn
+                finally:
+                    if conn.in_transaction:
+                        await asyncio.shield(conn.execute("COMMIT"))
+            except BaseException as exc:
+                _raise_translated(exc)
+                raise
+
+    async def _migrate(self) -> None:
+        """Apply each migration newer than user_version in its own transaction."""
+        for number, script in enumerate(MIGRATIONS, start=1):
+            async with self.transaction() as conn:
+                # Read the version inside the write lock: another process may have migrated.
+                row = await (await conn.execute("PRAGMA user_version")).fetchone()
+                assert row is not None
+                current = int(row[0])
+                if current > len(MIGRATIONS):
+                    raise StorageError(
+                        f"the database {self.path} has schema version {current}, newer than this "
+                        f"code knows ({len(MIGRATIONS)}); update the bot"
+                    )
+                if current >= number:
+                    continue
+                for statement in split_statements(script):
+                    await conn.execute(statement)
+                # PRAGMA takes no parameters; number is an int from enumerate.
+                await conn.execute(f"PRAGMA user_version = {int(number)}")
+                log.info("storage: applied migration %d", number)
+
+
+async def _connect(target: str, *, busy_timeout_ms: int, uri: bool) -> aiosqlite.Connection:
+    """Open one aiosqlite connection with the pragmas every connection needs."""
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves; Python's implicit ones would
+    # otherwise start DEFERRED transactions behind our back.
+    conn = await aiosqlite.connect(target, isolation_level=None, uri=uri)
+    try:
+        conn.row_factory = sqlite3.Row
+        await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
