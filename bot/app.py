@@ -1,0 +1,144 @@
+"""Builds the python-telegram-bot Application and runs it (polling or webhook)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+
+from bot import handlers, texts
+from bot.config import Config, require_token
+from bot.services import SERVICES_KEY, Clock, Services, SystemClock
+from bot.updates import PerChatUpdateProcessor
+from dialogues import Library, check_library, load_library
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message says why in one line."""
+
+
+def load_dialogues(config: Config) -> Library:
+    """Load and check the scripts; refuse to start on any error."""
+    path = Path(config.dialogues.scripts) if config.dialogues.scripts else None
+    library, problems = load_library(path)
+    problems = list(problems) + list(check_library(library))
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        lines = "\n".join(str(p) for p in errors[:20])
+        raise StartupError(f"the dialogue scripts have {len(errors)} error(s):\n{lines}")
+    return library
+
+
+def build_application(
+    config: Config,
+    db: Database,
+    library: Library,
+    *,
+    clock: Clock | None = None,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The Application with our handlers, pacing and per-client ordering."""
+    require_token(config)
+    t = config.telegram
+    builder = (
+        ApplicationBuilder()
+        .token(t.token)
+        .concurrent_updates(PerChatUpdateProcessor(256))
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=t.global_rate,
+                overall_time_period=1,
+                group_max_rate=t.group_rate_per_minute,
+                group_time_period=60,
+                max_retries=t.max_retries,
+            )
+        )
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+            )
+        )
+        .post_init(_post_init)
+    )
+    if t.base_url:
+        builder = builder.base_url(t.base_url)
+    if t.base_file_url:
+        builder = builder.base_file_url(t.base_file_url)
+    app = builder.build()
+    app.bot_data[SERVICES_KEY] = Services(
+        config=config, db=db, library=library, clock=clock or SystemClock()
+    )
+    from bot import checkins, handoff, privacy, settings
+
+    handoff.register(app)
+    settings.register(app)
+    privacy.register(app)
+    checkins.register(app)
+    handlers.register(app)
+    return app
+
+
+async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Set the Dutch command list and remember our username for deep links."""
+    from bot.services import services
+
+    svc = services(app)
+    svc.bot_username = app.bot.username or ""
+    await app.bot.set_my_commands([BotCommand(name, text) for name, text in texts.COMMANDS])
+
+
+async def serve(
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run the bot until SIGINT/SIGTERM (or `stop` is set)."""
+    library = load_dialogues(config)
+    db = await Database.open(config.storage.database)
+    app = build_application(config, db, library, clock=clock)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        async with app:
+            await start_updates(app, config)
+            await app.start()
+            log.info("bot running", extra={"mode": config.telegram.mode})
+            await stop.wait()
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            await app.stop()
+    finally:
+        await db.close()
+
+
+async def start_updates(app: Application[Any, Any, Any, Any, Any, Any], config: Config) -> None:
+    """Start receiving updates: long polling, or a webhook with a secret token."""
+    assert app.updater is not None
+    allowed = ["message", "edited_message", "callback_query", "my_chat_member"]
+    if config.telegram.mode == "webhook":
+        w = config.webhook
+        await app.updater.start_webhook(
+            listen=w.listen,
+            port=w.port,
+            url_path="telegram",
+            webhook_url=w.url,
+            secret_token=w.secret_token,
+            allowed_updates=allowed,
+        )
+    else:
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=10, allowed_updates=allowed, drop_pending_updates=False
+        )

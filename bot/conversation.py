@@ -1,0 +1,254 @@
+"""One client event through the engine: load, step, store in one transaction, then send."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from telegram import Bot, User
+
+from bot import texts
+from bot.sender import send_text
+from bot.services import Services
+from dialogues import (
+    ChoiceMade,
+    Context,
+    DialogueEnded,
+    Notice,
+    RecordMood,
+    RequestHandoff,
+    Resumed,
+    SaveAnswer,
+    ScheduleFollowUp,
+    SendMessage,
+    StaleButton,
+    Started,
+    State,
+    TextReceived,
+    TypingPause,
+    step,
+)
+from storage import clients, followups, journal, moods, progress
+from storage.clients import Client
+
+log = logging.getLogger(__name__)
+
+Event = Started | TextReceived | ChoiceMade | Resumed
+
+# Variables the bot reads from dialogue state (see dialogues/README.md).
+PROFILE_VARS = ("toestemming", "leeftijd", "land", "aanspreeknaam", "checkin_tijd")
+# Bot-owned keys kept in the state's variables; they start with "_" so no script uses them.
+DEEPLINK_VAR = "_na_start"
+QUESTION_VAR = "_vraag_id"
+MOOD_VAR = "_mood_id"
+MAX_TYPING_PAUSE = 3.0
+
+
+@dataclass
+class StepResult:
+    """What one event did, for the handler that caused it."""
+
+    state: State
+    stale: str | None = None
+    handoff: RequestHandoff | None = None
+    ended: list[DialogueEnded] = field(default_factory=list)
+
+
+def consented(client: Client) -> bool:
+    """Whether the client agreed to storing answers, moods and notes (and is old enough)."""
+    return client.consent_version is not None and client.age_ok != 0
+
+
+def display_name(client: Client) -> str:
+    """How the bot addresses the client."""
+    return client.display_name or client.first_name or "je"
+
+
+async def touch(svc: Services, user: User, chat_id: int) -> Client:
+    """Create or refresh the client row for a Telegram user."""
+    async with svc.db.transaction() as conn:
+        return await clients.touch(
+            conn,
+            user_id=user.id,
+            chat_id=chat_id,
+            first_name=user.first_name,
+            language_code=user.language_code,
+            timezone=svc.config.clients.default_timezone,
+            now=svc.clock.now(),
+        )
+
+
+def current_state(svc: Services, client: Client) -> State:
+    """The client's dialogue state: in memory for clients without consent, else stored."""
+    kept = svc.ephemeral.get(client.user_id)
+    if kept is not None:
+        return kept
+    if client.state:
+        try:
+            return State.from_json(client.state)
+        except (KeyError, TypeError, ValueError):
+            log.warning("unreadable dialogue state reset", extra={"user_id": client.user_id})
+    return State.idle()
+
+
+def context_for(svc: Services, client: Client, state: State) -> Context:
+    """What templates may see: the name, country, current module and a few extras."""
+    question = ""
+    qid = state.vars.get(QUESTION_VAR)
+    if qid:
+        for q in svc.library.reflection_questions:
+            if q.id == qid:
+                question = q.text
+                break
+    land = client.country or str(state.vars.get("land") or "nl")
+    return Context(
+        naam=display_name(client),
+        land=land if land in ("nl", "be") else "nl",
+        module=client.module or "",
+        extra={"min_leeftijd": str(svc.config.clients.min_age), "vraag": question},
+    )
+
+
+def rng_for(client: Client, state: State, now: datetime) -> random.Random:
+    """A seeded random source: the same client, step and day pick the same wording."""
+    return random.Random(f"{client.user_id}:{state.nonce}:{state.node}:{now.date().isoformat()}")
+
+
+def _strip_private(state: State) -> State:
+    """The state without answers and free variables: what may be kept without consent."""
+    keep = {k: v for k, v in state.vars.items() if k in PROFILE_VARS or k.startswith("_")}
+    return replace(state, vars=keep, answers={})
+
+
+async def run(
+    svc: Services,
+    bot: Bot,
+    client: Client,
+    event: Event,
+    *,
+    state: State | None = None,
+) -> StepResult:
+    """Step the engine for one event, store the outcome, then send what it says."""
+    now = svc.clock.now()
+    old = state if state is not None else current_state(svc, client)
+    new, outputs = step(
+        svc.library, old, event, now, rng_for(client, old, now), context_for(svc, client, old)
+    )
+    client = await _store(svc, client, old, new, outputs, now)
+    result = StepResult(state=new)
+    await _deliver(svc, bot, client, outputs, result)
+    return result
+
+
+async def start_dialogue(
+    svc: Services, bot: Bot, client: Client, dialogue_id: str, **extra_vars: Any
+) -> StepResult:
+    """Begin a dialogue for a client, optionally with bot-owned variables set first."""
+    state = current_state(svc, client)
+    if extra_vars:
+        state = replace(state, vars={**state.vars, **extra_vars})
+    return await run(svc, bot, client, Started(dialogue_id), state=state)
+
+
+async def _store(
+    svc: Services, client: Client, old: State, new: State, outputs: list[Any], now: datetime
+) -> Client:
+    """Everything the step changed, in one transaction, before anything is sent."""
+    uid = client.user_id
+    async with svc.db.transaction() as conn:
+        changes: dict[str, Any] = {}
+        for name in PROFILE_VARS:
+            if new.vars.get(name) != old.vars.get(name) and name in new.vars:
+                changes[name] = new.vars[name]
+        if "leeftijd" in changes:
+            await clients.update(conn, uid, age_ok=1 if changes["leeftijd"] == "ok" else 0)
+        if "toestemming" in changes:
+            if changes["toestemming"] == "ja" and changes.get("leeftijd", "ok") == "ok":
+                await clients.set_consent(conn, uid, consent_version(svc), now)
+            elif changes["toestemming"] != "ja" and client.consent_version is not None:
+                await clients.set_consent(conn, uid, None, now)
+        if changes.get("land") in ("nl", "be"):
+            await clients.update(conn, uid, country=changes["land"])
+        if isinstance(changes.get("aanspreeknaam"), str) and changes["aanspreeknaam"].strip():
+            await clients.update(conn, uid, display_name=changes["aanspreeknaam"].strip()[:64])
+        if "checkin_tijd" in changes:
+            from bot import checkins
+
+            await checkins.apply_onboarding_choice(
+                svc, conn, uid, str(changes["checkin_tijd"]), now
+            )
+        client = await clients.get(conn, uid) or client
+        allowed = consented(client)
+        mood_id = new.vars.get(MOOD_VAR)
+        for out in outputs:
+            if isinstance(out, SaveAnswer) and allowed:
+                kind = (
+                    svc.library.dialogues[out.dialogue_id].kind
+                    if out.dialogue_id in svc.library.dialogues
+                    else ""
+                )
+                if kind == "checkin" and out.name == "notitie" and isinstance(mood_id, int):
+                    await moods.set_note(conn, uid, mood_id, out.text)
+                else:
+                    await journal.add_answer(conn, uid, out.dialogue_id, out.name, out.text, now)
+            elif isinstance(out, RecordMood) and allowed:
+                mood_id = await moods.add(conn, uid, out.score, now)
+                new = replace(new, vars={**new.vars, MOOD_VAR: mood_id})
+            elif isinstance(out, ScheduleFollowUp):
+                await followups.add(conn, uid, out.dialogue_id, now + out.after)
+            elif isinstance(out, DialogueEnded) and out.completed:
+                await progress.mark_completed(conn, uid, out.dialogue_id, now)
+        module = svc.library.module_of(new.dialogue) if new.dialogue else None
+        if module and module != client.module:
+            await clients.update(conn, uid, module=module)
+        if allowed:
+            svc.ephemeral.pop(uid, None)
+            await clients.save_state(conn, uid, new.to_json())
+        else:
+            svc.ephemeral[uid] = new
+            await clients.save_state(conn, uid, _strip_private(new).to_json())
+        client = await clients.get(conn, uid) or client
+    return client
+
+
+def consent_version(svc: Services) -> str:
+    """Which consent text the client agreed to: the onboarding dialogue and its version."""
+    onboarding = svc.library.menu.onboarding
+    dialogue = svc.library.dialogues.get(onboarding)
+    return f"{onboarding}@{dialogue.version if dialogue else 0}"
+
+
+async def _deliver(
+    svc: Services, bot: Bot, client: Client, outputs: list[Any], result: StepResult
+) -> None:
+    """Turn engine outputs into Bot API calls, in order."""
+    chat_id = client.chat_id
+    pauses = svc.config.dialogues.typing_pauses
+    for out in outputs:
+        if isinstance(out, SendMessage):
+            rows = [[(b.label, b.token) for b in row] for row in out.buttons]
+            await send_text(svc, bot, chat_id, out.text, rows, user_id=client.user_id)
+        elif isinstance(out, TypingPause):
+            if pauses:
+                await bot.send_chat_action(chat_id, "typing")
+                await asyncio.sleep(min(out.seconds, MAX_TYPING_PAUSE))
+        elif isinstance(out, Notice):
+            await send_text(svc, bot, chat_id, f"<i>{out.text}</i>", user_id=client.user_id)
+        elif isinstance(out, StaleButton):
+            result.stale = out.text
+        elif isinstance(out, RequestHandoff):
+            result.handoff = out
+        elif isinstance(out, DialogueEnded):
+            result.ended.append(out)
+    log.info(
+        "dialogue step",
+        extra={
+            "user_id": client.user_id,
+            "dialogue": result.state.dialogue,
+            "node": result.state.node,
+        },
+    )

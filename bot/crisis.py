@@ -1,0 +1,94 @@
+"""The answer to danger signals: at once, whatever else is going on, and the coach alerted."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram import Bot
+
+from bot import handoff
+from bot.safety import Assessment
+from bot.safety_texts import (
+    UNCLEAR_NO,
+    UNCLEAR_YES,
+    crisis_message,
+    unclear_no_answer,
+    unclear_question,
+    unclear_yes_answer,
+)
+from bot.sender import send_text
+from bot.services import Services
+from storage import followups, safety
+from storage.clients import Client
+
+log = logging.getLogger(__name__)
+
+# The dialogue id under which the next-day check after a danger signal is planned.
+SAFETY_FOLLOWUP = "_veiligheid"
+FOLLOWUP_AFTER = timedelta(hours=20)
+YES_PREFIX = "s:ja:"
+NO_PREFIX = "s:nee:"
+
+
+def _country(client: Client) -> str | None:
+    return client.country if client.country in ("nl", "be") else None
+
+
+async def respond(svc: Services, bot: Bot, client: Client, assessment: Assessment) -> None:
+    """Answer a crisis or unclear signal: help lines or a caring question; record; alert."""
+    now = svc.clock.now()
+    category = assessment.category
+    async with svc.db.transaction() as conn:
+        event_id = await safety.record(conn, client.user_id, assessment.level, category or "", now)
+        if assessment.level == "crisis":
+            await followups.add(conn, client.user_id, SAFETY_FOLLOWUP, now + FOLLOWUP_AFTER)
+    log.warning(
+        "safety signal",
+        extra={"user_id": client.user_id, "level": assessment.level, "rule": assessment.reason},
+    )
+    if assessment.level == "crisis":
+        await send_text(
+            svc,
+            bot,
+            client.chat_id,
+            crisis_message(_country(client), category),
+            user_id=client.user_id,
+        )
+        await handoff.alert(svc, bot, client, "crisis", category)
+        return
+    rows = [[(UNCLEAR_YES, f"{YES_PREFIX}{event_id}"), (UNCLEAR_NO, f"{NO_PREFIX}{event_id}")]]
+    await send_text(
+        svc, bot, client.chat_id, unclear_question(category), rows, user_id=client.user_id
+    )
+    await handoff.alert(svc, bot, client, "unclear", category)
+
+
+async def answer_question(svc: Services, bot: Bot, client: Client, data: str) -> bool:
+    """Handle the yes/no buttons of the caring question; True when the data was ours."""
+    if data.startswith(YES_PREFIX):
+        response, raw = "yes", data[len(YES_PREFIX) :]
+    elif data.startswith(NO_PREFIX):
+        response, raw = "no", data[len(NO_PREFIX) :]
+    else:
+        return False
+    if not raw.isdigit():
+        return True
+    now = svc.clock.now()
+    category = None
+    async with svc.db.transaction() as conn:
+        events = await safety.recent(conn, client.user_id, now - timedelta(days=30))
+        event = next((e for e in events if e.id == int(raw)), None)
+        if event is None:
+            return True
+        category = event.category or None
+        await safety.set_response(conn, event.id, response)
+        if response == "yes":
+            await followups.add(conn, client.user_id, SAFETY_FOLLOWUP, now + FOLLOWUP_AFTER)
+    if response == "yes":
+        text = unclear_yes_answer(_country(client), category)
+        await send_text(svc, bot, client.chat_id, text, user_id=client.user_id)
+        await handoff.alert(svc, bot, client, "crisis", category)
+    else:
+        await send_text(svc, bot, client.chat_id, unclear_no_answer(), user_id=client.user_id)
+    return True

@@ -1,0 +1,172 @@
+"""`coachbot demo`: the real bot against the local Telegram, with a web chat page.
+
+The same pieces start the bot for the end-to-end tests and the benchmarks: a `Sandbox` (the local
+Telegram) and a `LocalBot` (the real Application on a real database, pointed at the sandbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bot.app import build_application, load_dialogues, start_updates
+from bot.config import (
+    CoachConfig,
+    Config,
+    DialoguesConfig,
+    StorageConfig,
+    TelegramConfig,
+)
+from bot.services import Clock, services
+from dialogues import Library
+from sandbox import Sandbox
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+COACH_NAME = "Coach Sanne"
+GROUP_TITLE = "Coachpraktijk"
+
+
+def sandbox_config(
+    sb: Sandbox, db_path: Path, base: Config | None = None, **sections: Any
+) -> Config:
+    """A Config that points the bot at this sandbox."""
+    base = base or Config()
+    cfg = replace(
+        base,
+        telegram=replace(
+            base.telegram, token=sb.token, base_url=sb.base_url, base_file_url=sb.base_file_url
+        ),
+        storage=replace(base.storage, database=str(db_path)),
+    )
+    return replace(cfg, **sections) if sections else cfg
+
+
+class LocalBot:
+    """The real Application on a real database, talking to a sandbox over loopback HTTP."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        library: Library | None = None,
+        run_jobs: bool = True,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.library = library
+        self.run_jobs = run_jobs
+        self.app: Any = None
+        self.db: Database | None = None
+
+    async def start(self) -> None:
+        """Open the database, build the Application, start polling."""
+        library = self.library or load_dialogues(self.config)
+        self.db = await Database.open(self.config.storage.database)
+        self.app = build_application(self.config, self.db, library, clock=self.clock)
+        if not self.run_jobs and self.app.job_queue is not None:
+            # Tests drive the sweeps themselves with a controlled clock.
+            self.app.job_queue.scheduler.pause()
+        await self.app.initialize()
+        await start_updates(self.app, self.config)
+        await self.app.start()
+
+    @property
+    def services(self) -> Any:
+        """The running Application's Services."""
+        return services(self.app)
+
+    async def stop(self) -> None:
+        """Stop politely: updater, application, database."""
+        if self.app is not None:
+            if self.app.updater is not None and self.app.updater.running:
+                await self.app.updater.stop()
+            if self.app.running:
+                await self.app.stop()
+            await self.app.shutdown()
+            self.app = None
+        if self.db is not None:
+            await self.db.close()
+            self.db = None
+
+
+class Demo:
+    """The sandbox with a coach and a coach group, and the real bot on a demo database."""
+
+    def __init__(
+        self,
+        db_path: Path | str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        typing_pauses: bool = False,
+    ) -> None:
+        self.db_path = Path(db_path)
+        self.sandbox = Sandbox(host=host, port=port)
+        self.typing_pauses = typing_pauses
+        self.bot: LocalBot | None = None
+
+    @property
+    def url(self) -> str:
+        """The chat page's address."""
+        return self.sandbox.url
+
+    async def start(self) -> None:
+        """Start the local Telegram, add a coach and a coach group, start the bot."""
+        sb = self.sandbox
+        await sb.start()
+        coach = sb.add_user(COACH_NAME)
+        group = sb.add_forum_group(GROUP_TITLE, [coach.id])
+        sb.info.update({"coaches": [coach.id], "coach_group": group})
+        cfg = sandbox_config(
+            sb,
+            self.db_path,
+            coach=CoachConfig(user_ids=(coach.id,), chat_id=group),
+            dialogues=DialoguesConfig(typing_pauses=self.typing_pauses),
+            storage=StorageConfig(database=str(self.db_path)),
+            telegram=TelegramConfig(
+                token=sb.token, base_url=sb.base_url, base_file_url=sb.base_file_url
+            ),
+        )
+        self.bot = LocalBot(cfg)
+        await self.bot.start()
+
+    async def stop(self) -> None:
+        """Stop the bot, then the sandbox."""
+        if self.bot is not None:
+            await self.bot.stop()
+        await self.sandbox.stop()
+
+
+def main(*, host: str, port: int, db: str, typing: bool) -> int:
+    """Run the demo until Ctrl-C."""
+    from bot import logs
+
+    logs.setup("INFO")
+
+    async def _run() -> None:
+        demo = Demo(db, host=host, port=port, typing_pauses=typing)
+        await demo.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        print(
+            f"\n  De demo draait. Open {demo.url} in je browser.  (Ctrl-C stopt de demo)\n",
+            flush=True,
+        )
+        try:
+            await stop.wait()
+        finally:
+            await demo.stop()
+
+    asyncio.run(_run())
+    return 0

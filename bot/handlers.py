@@ -1,0 +1,368 @@
+"""Client-side Telegram handlers: commands, free text, buttons, and everything unexpected."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import conversation, crisis, handoff, menu, texts
+from bot.conversation import DEEPLINK_VAR, StepResult
+from bot.safety import assess
+from bot.safety_texts import crisis_message
+from bot.sender import call, send_text
+from bot.services import Services, services
+from dialogues import ChoiceMade, Resumed, TextReceived
+from storage import progress
+from storage.clients import Client
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+PRIVATE = filters.ChatType.PRIVATE
+IN_HANDOFF = (
+    "Je bent nu in gesprek met je coach. Als je coach het gesprek afrondt, kun je hier verder."
+)
+
+
+def _svc(context: Context) -> Services:
+    return services(context.application)
+
+
+async def _client(update: Update, context: Context) -> Client | None:
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or user.is_bot:
+        return None
+    return await conversation.touch(_svc(context), user, chat.id)
+
+
+def _onboarded(client: Client, svc: Services) -> bool:
+    state = conversation.current_state(svc, client)
+    return "toestemming" in state.vars and client.age_ok != 0
+
+
+async def show_menu(svc: Services, bot: Any, client: Client, intro: str | None = None) -> None:
+    """Send the menu with the client's progress."""
+    async with svc.db.read() as conn:
+        completed = await progress.completed(conn, client.user_id)
+    state = conversation.current_state(svc, client)
+    text = texts.MENU_TITLE if intro is None else f"{intro}\n\n{texts.MENU_TITLE}"
+    rows = menu.menu_rows(svc.library, state, completed)
+    await send_text(svc, bot, client.chat_id, text, rows, user_id=client.user_id)
+
+
+async def after_step(svc: Services, bot: Any, client: Client, result: StepResult) -> None:
+    """What follows a step: the coach, a pending deep link, or the menu when a dialogue ended."""
+    if result.handoff is not None:
+        await handoff.request(svc, bot, client, result.handoff.reason)
+        return
+    if not result.ended or result.state.dialogue is not None:
+        return
+    pending = result.state.vars.get(DEEPLINK_VAR)
+    if isinstance(pending, str) and client.age_ok != 0:
+        state = replace(
+            result.state, vars={k: v for k, v in result.state.vars.items() if k != DEEPLINK_VAR}
+        )
+        if pending in svc.library.dialogues:
+            step = await conversation.run(
+                svc, bot, client, conversation.Started(pending), state=state
+            )
+            await after_step(svc, bot, client, step)
+            return
+    await show_menu(svc, bot, client)
+
+
+async def begin(svc: Services, bot: Any, client: Client, dialogue_id: str) -> None:
+    """Start a dialogue and handle what follows."""
+    result = await conversation.start_dialogue(svc, bot, client, dialogue_id)
+    await after_step(svc, bot, client, result)
+
+
+async def on_start(update: Update, context: Context) -> None:
+    """/start, optionally with a deep link to a dialogue: onboarding first, then the menu."""
+    svc = _svc(context)
+    client = await _client(update, context)
+    if client is None:
+        return
+    log.info("command start", extra={"user_id": client.user_id})
+    wanted = context.args[0] if context.args else None
+    if wanted is not None and wanted not in svc.library.dialogues:
+        wanted = None
+    onboarding = svc.library.menu.onboarding
+    if not _onboarded(client, svc):
+        extra = {DEEPLINK_VAR: wanted} if wanted else {}
+        result = await conversation.start_dialogue(svc, context.bot, client, onboarding, **extra)
+        await after_step(svc, context.bot, client, result)
+    elif wanted is not None:
+        await begin(svc, context.bot, client, wanted)
+    else:
+        name = conversation.display_name(client)
+        await show_menu(svc, context.bot, client, texts.WELCOME_BACK.format(name=_html(name)))
+
+
+def _html(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=False)
+
+
+async def on_help(update: Update, context: Context) -> None:
+    """/help: what the bot is and its commands."""
+    client = await _client(update, context)
+    if client is not None:
+        await send_text(
+            _svc(context), context.bot, client.chat_id, texts.HELP, user_id=client.user_id
+        )
+
+
+async def on_hulp(update: Update, context: Context) -> None:
+    """/hulp: the help lines, at once, for the client's country."""
+    client = await _client(update, context)
+    if client is not None:
+        country = client.country if client.country in ("nl", "be") else None
+        await send_text(
+            _svc(context),
+            context.bot,
+            client.chat_id,
+            crisis_message(country, None),
+            user_id=client.user_id,
+        )
+
+
+async def on_menu(update: Update, context: Context) -> None:
+    """/menu."""
+    client = await _client(update, context)
+    if client is not None:
+        await show_menu(_svc(context), context.bot, client)
+
+
+async def on_verder(update: Update, context: Context) -> None:
+    """/verder: show the current step again, or the menu when there is none."""
+    svc = _svc(context)
+    client = await _client(update, context)
+    if client is None:
+        return
+    await resume(svc, context.bot, client)
+
+
+async def resume(svc: Services, bot: Any, client: Client) -> None:
+    """Show the current step again ("ga verder waar je was")."""
+    if conversation.current_state(svc, client).dialogue is None:
+        await show_menu(svc, bot, client, texts.NOTHING_TO_RESUME)
+        return
+    result = await conversation.run(svc, bot, client, Resumed())
+    await after_step(svc, bot, client, result)
+
+
+async def on_coach(update: Update, context: Context) -> None:
+    """/coach: ask for the human coach."""
+    client = await _client(update, context)
+    if client is not None:
+        await handoff.ask_reason(_svc(context), context.bot, client)
+
+
+async def _safety_first(svc: Services, bot: Any, client: Client, text: str | None) -> str:
+    """Run the safety check; answer a signal at once. Returns the level."""
+    if not text:
+        return "ok"
+    assessment = assess(text)
+    if assessment.level != "ok":
+        await crisis.respond(svc, bot, client, assessment)
+    return assessment.level
+
+
+async def on_text(update: Update, context: Context) -> None:
+    """Free text: safety check first, then the coach (if a hand-off is open), then the dialogue."""
+    svc = _svc(context)
+    message = update.effective_message
+    client = await _client(update, context)
+    if client is None or message is None:
+        return
+    level = await _safety_first(svc, context.bot, client, message.text)
+    if await handoff.intercept(svc, context.bot, client, message):
+        return
+    if level != "ok":
+        # The help (or the caring question) is what they get now; the dialogue waits.
+        return
+    state = conversation.current_state(svc, client)
+    if state.dialogue is None:
+        await show_menu(svc, context.bot, client, texts.IDLE_TEXT)
+        return
+    result = await conversation.run(svc, context.bot, client, TextReceived(message.text or ""))
+    await after_step(svc, context.bot, client, result)
+
+
+async def on_other_message(update: Update, context: Context) -> None:
+    """Stickers, photos, voice, files, locations...: to the coach during a hand-off, else a kind word."""
+    svc = _svc(context)
+    message = update.effective_message
+    client = await _client(update, context)
+    if client is None or message is None:
+        return
+    level = await _safety_first(svc, context.bot, client, message.caption)
+    if await handoff.intercept(svc, context.bot, client, message):
+        return
+    if level == "ok":
+        await send_text(
+            svc, context.bot, client.chat_id, texts.UNEXPECTED_MEDIA, user_id=client.user_id
+        )
+
+
+async def on_edited(update: Update, context: Context) -> None:
+    """An edited message: still checked for danger, then a short note."""
+    svc = _svc(context)
+    message = update.edited_message
+    client = await _client(update, context)
+    if client is None or message is None:
+        return
+    level = await _safety_first(svc, context.bot, client, message.text or message.caption)
+    if level == "ok" and not await handoff.is_open(svc, client.user_id):
+        await send_text(
+            svc, context.bot, client.chat_id, texts.UNEXPECTED_EDIT, user_id=client.user_id
+        )
+
+
+async def on_unknown_command(update: Update, context: Context) -> None:
+    """A command the bot does not know."""
+    client = await _client(update, context)
+    if client is not None:
+        await send_text(
+            _svc(context),
+            context.bot,
+            client.chat_id,
+            texts.UNKNOWN_COMMAND,
+            user_id=client.user_id,
+        )
+
+
+async def _answer(svc: Services, query: Any, text: str | None = None) -> None:
+    await call(svc, "answerCallbackQuery", lambda: query.answer(text=text))
+
+
+async def _clear_buttons(svc: Services, message: Message | None) -> None:
+    """Remove the keyboard from a message whose button was used, so it cannot be pressed again."""
+    if message is None or not getattr(message, "reply_markup", None):
+        return
+    try:
+        await call(
+            svc, "editMessageReplyMarkup", lambda: message.edit_reply_markup(reply_markup=None)
+        )
+    except TelegramError:
+        # The message may be too old to edit; the token check still protects the state.
+        log.info("could not clear old buttons", extra={"message_id": message.message_id})
+
+
+async def on_callback(update: Update, context: Context) -> None:
+    """Buttons: dialogue choices, the menu, the caring question; anything else is stale."""
+    svc = _svc(context)
+    query = update.callback_query
+    client = await _client(update, context)
+    if client is None or query is None:
+        return
+    data = query.data or ""
+    bot = context.bot
+    if data.startswith(("s:ja:", "s:nee:")):
+        await _answer(svc, query)
+        await _clear_buttons(svc, query.message if isinstance(query.message, Message) else None)
+        await crisis.answer_question(svc, bot, client, data)
+        return
+    if await handoff.is_open(svc, client.user_id) and data.startswith(("c:", "m:")):
+        await _answer(svc, query, IN_HANDOFF)
+        return
+    if data.startswith("c:"):
+        result = await conversation.run(svc, bot, client, ChoiceMade(data))
+        await _answer(svc, query, result.stale)
+        if result.stale is None:
+            await _clear_buttons(svc, query.message if isinstance(query.message, Message) else None)
+        await after_step(svc, bot, client, result)
+        return
+    if data.startswith("m:"):
+        await _answer(svc, query)
+        await on_menu_button(svc, bot, client, data)
+        return
+    await _answer(svc, query, texts.OLD_BUTTON)
+    await resume(svc, bot, client)
+
+
+async def on_menu_button(svc: Services, bot: Any, client: Client, data: str) -> None:
+    """The menu's buttons."""
+    if data == menu.RESUME:
+        await resume(svc, bot, client)
+    elif data == menu.MENU:
+        await show_menu(svc, bot, client)
+    elif data == menu.EXERCISES:
+        await send_text(
+            svc,
+            bot,
+            client.chat_id,
+            texts.EXERCISES_TITLE,
+            menu.exercise_rows(svc.library),
+            user_id=client.user_id,
+        )
+    elif data == menu.COACH:
+        await handoff.ask_reason(svc, bot, client)
+    elif data == menu.SETTINGS:
+        from bot import settings
+
+        await settings.show(svc, bot, client)
+    elif data.startswith(menu.MODULE_PREFIX):
+        async with svc.db.read() as conn:
+            completed = await progress.completed(conn, client.user_id)
+        session = menu.next_session(svc.library, data[len(menu.MODULE_PREFIX) :], completed)
+        if session is None:
+            await show_menu(svc, bot, client, texts.OLD_BUTTON)
+        else:
+            await begin(svc, bot, client, session)
+    elif data.startswith(menu.EXERCISE_PREFIX):
+        exercise = data[len(menu.EXERCISE_PREFIX) :]
+        if exercise in svc.library.menu.exercises and exercise in svc.library.dialogues:
+            await begin(svc, bot, client, exercise)
+        else:
+            await show_menu(svc, bot, client, texts.OLD_BUTTON)
+    else:
+        await show_menu(svc, bot, client, texts.OLD_BUTTON)
+
+
+async def on_error(update: object, context: Context) -> None:
+    """A bug: log it without client content, tell the client something went wrong."""
+    error = context.error
+    log.error("handler failed: %s", type(error).__name__, exc_info=error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        chat = update.effective_chat
+        if chat.type == "private":
+            try:
+                await context.bot.send_message(
+                    chat.id, texts.SOMETHING_WENT_WRONG, parse_mode=ParseMode.HTML
+                )
+            except TelegramError:
+                log.warning("could not tell the client about the failure")
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Add the client handlers (group 0); coach-side modules register in earlier groups."""
+    app.add_handler(CommandHandler("start", on_start, filters=PRIVATE))
+    app.add_handler(CommandHandler("help", on_help, filters=PRIVATE))
+    app.add_handler(CommandHandler("hulp", on_hulp, filters=PRIVATE))
+    app.add_handler(CommandHandler("menu", on_menu, filters=PRIVATE))
+    app.add_handler(CommandHandler("verder", on_verder, filters=PRIVATE))
+    app.add_handler(CommandHandler("coach", on_coach, filters=PRIVATE))
+    app.add_handler(MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, on_edited))
+    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, on_unknown_command))
+    app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text))
+    app.add_handler(
+        MessageHandler(PRIVATE & ~filters.TEXT & filters.UpdateType.MESSAGE, on_other_message)
+    )
+    app.add_handler(CallbackQueryHandler(on_callback))
+    app.add_error_handler(on_error)

@@ -1,0 +1,45 @@
+"""Logging set-up: ids and event types only; never message text, names or the token."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+# Extra fields handlers may attach; everything else in `extra` is dropped from the line.
+SAFE_FIELDS = (
+    "user_id",
+    "chat_id",
+    "message_id",
+    "dialogue",
+    "node",
+    "level",
+    "rule",
+    "mode",
+    "kind",
+)
+_TOKEN_IN_URL = re.compile(r"bot\d+:[A-Za-z0-9_-]+")
+
+
+class IdsFormatter(logging.Formatter):
+    """Appends the safe extra fields as key=value and masks anything that looks like a token."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Format one record."""
+        line = super().format(record)
+        pairs = [f"{k}={getattr(record, k)}" for k in SAFE_FIELDS if hasattr(record, k)]
+        if pairs:
+            line = f"{line} [{' '.join(pairs)}]"
+        return _TOKEN_IN_URL.sub("bot<token>", line)
+
+
+def setup(level: str = "INFO") -> None:
+    """Configure the root logger once."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(IdsFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # httpx logs every request URL at INFO, and the URL holds the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

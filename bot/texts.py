@@ -1,0 +1,75 @@
+"""The bot's own fixed Dutch texts (Telegram HTML). Dialogue content lives in dialogues/scripts/."""
+
+from __future__ import annotations
+
+# The commands as clients see them in Telegram's menu (setMyCommands).
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("menu", "Het menu met alle modules"),
+    ("verder", "Ga verder waar je was"),
+    ("coach", "Praat met je coach"),
+    ("hulp", "Direct hulp bij nood"),
+    ("instellingen", "Check-in, tijd en pauze"),
+    ("privacy", "Wat we bewaren en waarom"),
+    ("mijndata", "Al je gegevens als bestand"),
+    ("vergeetmij", "Wis al je gegevens"),
+    ("help", "Wat kan deze bot?"),
+)
+
+HELP = (
+    "Ik ben een coachingshulp voor tussen je sessies door. Ik ben geen therapeut en geen "
+    "crisisdienst.\n\n"
+    "/menu – de modules en oefeningen\n"
+    "/verder – ga verder waar je was\n"
+    "/coach – praat met je coach\n"
+    "/instellingen – je dagelijkse check-in\n"
+    "/privacy, /mijndata, /vergeetmij – je gegevens\n"
+    "/hulp – direct hulp als het niet veilig is"
+)
+
+WELCOME_BACK = "Fijn dat je er weer bent, {name}."
+MENU_TITLE = "Waar wil je mee verder?"
+MENU_RESUME = "▶️ Ga verder waar je was"
+MENU_EXERCISES = "🌿 Oefeningen"
+MENU_COACH = "💬 Praat met je coach"
+MENU_SETTINGS = "⚙️ Instellingen"
+MENU_BACK = "↩️ Terug naar het menu"
+EXERCISES_TITLE = "Welke oefening wil je doen?"
+NOTHING_TO_RESUME = "Je bent nu nergens mee bezig. Kies hieronder waar je wilt beginnen."
+
+IDLE_TEXT = (
+    "Dank je voor je bericht. Ik ben een bot en lees alleen mee binnen de oefeningen. "
+    "Kies hieronder waar je mee verder wilt, of typ /coach om je coach te spreken."
+)
+UNEXPECTED_MEDIA = (
+    "Dank je! Ik kan alleen tekst en knoppen lezen. Wil je het in een paar woorden typen?"
+)
+UNEXPECTED_EDIT = (
+    "Ik zie dat je een bericht hebt aangepast. Ik lees alleen nieuwe berichten; "
+    "stuur het gerust opnieuw als dat nodig is."
+)
+UNKNOWN_COMMAND = "Dat commando ken ik niet. Typ /help om te zien wat ik kan."
+OLD_BUTTON = "Die knop hoort bij een eerder bericht. Hier is waar je nu bent."
+NOT_FOR_YOU = "Deze knop is niet voor jou."
+SOMETHING_WENT_WRONG = (
+    "Sorry, er ging aan mijn kant iets mis. Je antwoorden zijn bewaard. "
+    "Typ /verder om verder te gaan."
+)
+
+NO_CONSENT_YET = (
+    "Je hebt (nog) geen toestemming gegeven om iets te bewaren. Dat is prima: je kunt de "
+    "modules gewoon lezen en doen, maar je antwoorden en stemming worden niet opgeslagen."
+)
+TOO_YOUNG = (
+    "Deze bot is gemaakt voor mensen van {min_age} jaar en ouder. Ik bewaar daarom niets van je. "
+    "Wil je toch met iemand praten? Bij de Kindertelefoon (0800-0432, NL) of Awel (102, BE) "
+    "kan dat gratis en anoniem."
+)
+
+
+def progress_label(title: str, done: int, total: int) -> str:
+    """A module's button label with the client's progress."""
+    if total and done >= total:
+        return f"✅ {title}"
+    if done:
+        return f"{title} · {done}/{total}"
+    return title
