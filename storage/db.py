@@ -33,6 +33,11 @@ def create_private_file(path: Path) -> None:
         os.close(fd)
 
 
+def _open_error(path: Path, exc: sqlite3.Error) -> StorageError:
+    """A clear StorageError for a file SQLite cannot open or migrate."""
+    return StorageError(f"cannot open the database {path}: {exc}")
+
+
 def _raise_translated(exc: BaseException) -> None:
     """Re-raise exc as a StorageError subclass when it is a busy or full condition."""
     storage_exc = translate(exc)
@@ -63,7 +68,10 @@ class Database:
             create_private_file(path)
         except OSError as exc:
             raise StorageError(f"cannot create the database file {path}: {exc.strerror}") from exc
-        writer = await _connect(str(path), busy_timeout_ms=busy_timeout_ms, uri=False)
+        try:
+            writer = await _connect(str(path), busy_timeout_ms=busy_timeout_ms, uri=False)
+        except sqlite3.Error as exc:
+            raise _open_error(path, exc) from exc
         reader: aiosqlite.Connection | None = None
         try:
             mode_row = await (await writer.execute("PRAGMA journal_mode = WAL")).fetchone()
@@ -81,9 +89,9 @@ class Database:
             await writer.close()
             if reader is not None:
                 await reader.close()
+            if isinstance(exc, sqlite3.Error) and translate(exc) is None:
+                raise _open_error(path, exc) from exc
             _raise_translated(exc)
-            if isinstance(exc, sqlite3.DatabaseError):
-                raise StorageError(f"cannot open the database {path}: {exc}") from exc
             raise
 
     async def close(self) -> None:

@@ -175,15 +175,17 @@ def split_statements(script: str) -> list[str]:
     """Split an SQL script into complete statements (strings, comments and triggers respected)."""
     statements: list[str] = []
     buffer = ""
-    for part in script.split(";"):
-        buffer += part + ";"
+    parts = script.split(";")
+    for index, part in enumerate(parts):
+        # Put back the ';' that split() removed, except after the last piece.
+        buffer += part if index == len(parts) - 1 else part + ";"
         # complete_statement knows about quotes and CREATE TRIGGER ... END, so a ';' inside
         # them keeps the statement open.
         if sqlite3.complete_statement(buffer):
             if _has_code(buffer):
                 statements.append(buffer.strip())
             buffer = ""
-    if _has_code(buffer.rstrip(";")):
+    if _has_code(buffer):
         raise ValueError(f"incomplete SQL statement at the end of a migration: {buffer.strip()!r}")
     return statements
 
