@@ -136,12 +136,12 @@ async def upsert(conn: aiosqlite.Connection, schedule: Schedule) -> None:
 
 # The WHERE repeats 'IS NOT NULL' so it matches the partial index's condition literally;
 # a test checks with EXPLAIN QUERY PLAN that the planner uses the index.
-_DUE_CHECKINS = (
+DUE_CHECKINS_SQL = (
     "SELECT * FROM schedules "
     "WHERE next_checkin_at IS NOT NULL AND next_checkin_at <= ? "
     "ORDER BY next_checkin_at LIMIT ?"
 )
-_DUE_REFLECTIONS = (
+DUE_REFLECTIONS_SQL = (
     "SELECT * FROM schedules "
     "WHERE next_reflection_at IS NOT NULL AND next_reflection_at <= ? "
     "ORDER BY next_reflection_at LIMIT ?"
@@ -150,13 +150,13 @@ _DUE_REFLECTIONS = (
 
 async def due_checkins(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[Schedule]:
     """Return up to limit schedules whose next check-in is at or before now, earliest first."""
-    rows = await fetch_all(conn, _DUE_CHECKINS, (to_ts(now), limit))
+    rows = await fetch_all(conn, DUE_CHECKINS_SQL, (to_ts(now), limit))
     return [_from_row(r) for r in rows]
 
 
 async def due_reflections(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[Schedule]:
     """Return up to limit schedules whose next reflection is at or before now, earliest first."""
-    rows = await fetch_all(conn, _DUE_REFLECTIONS, (to_ts(now), limit))
+    rows = await fetch_all(conn, DUE_REFLECTIONS_SQL, (to_ts(now), limit))
     return [_from_row(r) for r in rows]
 
 
