@@ -8,6 +8,7 @@ is the client's user id are included too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sqlite3
@@ -115,7 +116,9 @@ async def backup(db: Database, dest: Path) -> None:
         os.replace(tmp, dest)
     except BaseException as exc:
         for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
-            leftover.unlink(missing_ok=True)
+            # Best effort: the folder itself may be what failed.
+            with contextlib.suppress(OSError):
+                leftover.unlink(missing_ok=True)
         storage_exc = translate(exc)
         if storage_exc is not None:
             raise storage_exc from exc
