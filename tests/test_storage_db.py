@@ -357,3 +357,22 @@ def test_translate() -> None:
     assert isinstance(translate(sqlite3.OperationalError("database or disk is full")), StorageFull)
     assert translate(sqlite3.OperationalError("no such table: x")) is None
     assert translate(ValueError("database is locked")) is None
+
+
+def test_storage_imports_no_bot_telegram_or_dialogues() -> None:
+    import ast
+
+    storage_dir = Path(__file__).resolve().parent.parent / "storage"
+    forbidden = {"telegram", "bot", "dialogues", "sandbox"}
+    files = sorted(storage_dir.rglob("*.py"))
+    assert len(files) >= 10
+    for file in files:
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] not in forbidden, f"{file.name} imports {name}"
