@@ -1,0 +1,690 @@
+"""Hand-off to the human coach, the client's side: the request, relaying, office hours, the card.
+
+The coach's side (topic messages, replies, card buttons, /open, /afwezig, the reminder) lives in
+`bot/coach.py`; both share the helpers here. Client text is relayed with copyMessage and never
+logged; a client's reason is stored only when they consented to storing what they write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from telegram import Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+
+from bot import conversation
+from bot.config import DAY_NAMES, CoachConfig
+from bot.sender import ButtonRows, call, keyboard, send_text
+from bot.services import Services
+from storage import clients, handoffs, kv, moods, notices, progress, safety
+from storage.clients import Client
+from storage.handoffs import Handoff
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Keys in storage: the coach's away period (kv) and "we asked this client for a reason" (notices,
+# with the client's user id as subject, so export and erasure include it).
+AWAY_KEY = "coach.away"
+REASON_WAIT = "handoff.reason_wait"
+REASON_WAIT_FOR = timedelta(minutes=30)
+REASON_MAX = 500
+MOOD_DAYS = 14
+FLAG_DAYS = 30
+
+# Client buttons (private chat) and card buttons (coach chat); both start with "h".
+CLIENT_PLAIN = "hc:plain"
+CLIENT_CANCEL = "hc:cancel"
+CARD_TAKE = "h:t:"
+CARD_MENU = "h:m:"
+CARD_MODULES = "h:k:"
+CARD_BACK = "h:x:"
+CARD_RETURN = "h:r:"
+
+COACH_LABEL = "💬 <b>Je coach</b>"
+
+# --- what the client reads (Dutch, je-form) -------------------------------------------------
+ASK_REASON = (
+    "Fijn dat je contact zoekt met je coach. Waar wil je het over hebben? "
+    "Schrijf het in een paar woorden, of kies hieronder."
+)
+ASK_REASON_PLAIN = "Gewoon contact"
+ASK_REASON_CANCEL = "Toch niet"
+CANCELLED = "Goed. Je kunt altijd later nog /coach typen."
+CONFIRMED = (
+    "Je coach weet nu dat je contact zoekt. Alles wat je hier stuurt, komt bij je coach aan."
+)
+ALREADY_OPEN = (
+    "Je bent al in gesprek met je coach. Alles wat je hier stuurt, komt bij je coach aan."
+)
+NOT_24_7 = (
+    "Je coach is er niet dag en nacht. Is het niet veilig? "
+    "Typ /hulp voor hulp die altijd bereikbaar is."
+)
+HANDED_BACK = (
+    "Je coach heeft het gesprek afgerond. Fijn dat je contact zocht! Je bent weer terug bij mij."
+)
+HANDED_BACK_MODULE = (
+    "Je coach heeft het gesprek afgerond en stelt voor om verder te gaan met "
+    "<b>{title}</b>. Daar gaan we."
+)
+TAKEN = "Je coach heeft je bericht gezien en reageert zo."
+
+DAY_WORDS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+MONTHS = (
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+)  # fmt: skip
+MOOD_FACES = {1: "😣", 2: "😕", 3: "😐", 4: "🙂", 5: "😄"}
+FLAG_WORDS = {
+    "suicide": "suïcidale gedachten",
+    "selfharm": "zelfbeschadiging",
+    "self_harm": "zelfbeschadiging",
+    "overdose": "overdosis",
+    "partner_violence": "gevaar door partner",
+    "violence": "geweld",
+}
+
+
+class TopicGone(Exception):
+    """The client's topic was deleted in the coach group."""
+
+
+# --- office hours and the away period -------------------------------------------------------
+
+
+def zone(cfg: CoachConfig) -> ZoneInfo:
+    """The coach's time zone."""
+    return ZoneInfo(cfg.timezone)
+
+
+def _office_window(cfg: CoachConfig, day: date) -> tuple[datetime, datetime] | None:
+    """The office hours of one local day as aware datetimes, or None on a day off."""
+    if DAY_NAMES[day.weekday()] not in cfg.office_days:
+        return None
+    tz = zone(cfg)
+    return (
+        datetime.combine(day, cfg.office_start, tzinfo=tz),
+        datetime.combine(day, cfg.office_end, tzinfo=tz),
+    )
+
+
+def next_opening(cfg: CoachConfig, now: datetime, back: date | None = None) -> datetime | None:
+    """`now` when the coach is in office now, else when office hours next begin (after `back`)."""
+    local = now.astimezone(zone(cfg))
+    for offset in range(0, 400):
+        day = local.date() + timedelta(days=offset)
+        if back is not None and day < back:
+            continue
+        window = _office_window(cfg, day)
+        if window is None:
+            continue
+        start, end = window
+        if local < end:
+            return now if local >= start else start
+    return None
+
+
+def in_office(cfg: CoachConfig, now: datetime, back: date | None = None) -> bool:
+    """Whether the coach is in office hours now (and not away)."""
+    return next_opening(cfg, now, back) == now
+
+
+def office_seconds(cfg: CoachConfig, start: datetime, end: datetime) -> float:
+    """How many seconds of office hours lie between start and end."""
+    if end <= start:
+        return 0.0
+    tz = zone(cfg)
+    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    # A waiting time of months is not a case to count exactly; cap the loop.
+    first = max(first, last - timedelta(days=62))
+    total = 0.0
+    day = first
+    while day <= last:
+        window = _office_window(cfg, day)
+        if window is not None:
+            lo, hi = max(window[0], start), min(window[1], end)
+            if hi > lo:
+                total += (hi - lo).total_seconds()
+        day += timedelta(days=1)
+    return total
+
+
+@dataclass(frozen=True)
+class Away:
+    """The coach's away period: back on `back` (a local date), with an optional own message."""
+
+    back: date
+    message: str = ""
+
+
+async def away(svc: Services, now: datetime | None = None) -> Away | None:
+    """The current away period, or None when the coach is not away (or is back already)."""
+    async with svc.db.read() as conn:
+        raw = await kv.get(conn, AWAY_KEY)
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
+        period = Away(back=date.fromisoformat(data["back"]), message=str(data.get("message", "")))
+    except (ValueError, KeyError, TypeError):
+        log.warning("unreadable away period ignored")
+        return None
+    now = now or svc.clock.now()
+    if now.astimezone(zone(svc.config.coach)).date() >= period.back:
+        return None
+    return period
+
+
+async def set_away(svc: Services, period: Away | None) -> None:
+    """Store (or clear, with None) the coach's away period."""
+    async with svc.db.transaction() as conn:
+        if period is None:
+            await kv.delete(conn, AWAY_KEY)
+        else:
+            value = json.dumps({"back": period.back.isoformat(), "message": period.message})
+            await kv.put(conn, AWAY_KEY, value)
+
+
+def day_words(when: date, today: date) -> str:
+    """A date as the client reads it: "vandaag", "morgen" or "maandag 7 december"."""
+    if when == today:
+        return "vandaag"
+    if when == today + timedelta(days=1):
+        return "morgen"
+    return f"{DAY_WORDS[when.weekday()]} {when.day} {MONTHS[when.month - 1]}"
+
+
+def hhmm(t: time) -> str:
+    """A time of day as 09:00."""
+    return f"{t.hour:02d}:{t.minute:02d}"
+
+
+def availability(cfg: CoachConfig, now: datetime, period: Away | None) -> str:
+    """When the client can expect an answer, in one or two plain sentences."""
+    tz = zone(cfg)
+    today = now.astimezone(tz).date()
+    back = period.back if period is not None else None
+    opening = next_opening(cfg, now, back)
+    if period is not None:
+        first = period.message or cfg.away_message
+        when = f" Je coach is terug op {day_words(period.back, today)}" + (
+            f" en reageert vanaf {day_words(opening.astimezone(tz).date(), today)} "
+            f"{hhmm(opening.astimezone(tz).time())}."
+            if opening
+            else "."
+        )
+        return html.escape(first, quote=False) + when
+    if opening is None:
+        return html.escape(cfg.away_message, quote=False)
+    if opening == now:
+        return (
+            f"Je coach is vandaag tot {hhmm(cfg.office_end)} bereikbaar en reageert zo snel "
+            "als het kan."
+        )
+    local = opening.astimezone(tz)
+    return (
+        f"{html.escape(cfg.away_message, quote=False)} Je coach reageert weer vanaf "
+        f"{day_words(local.date(), today)} {hhmm(local.time())}."
+    )
+
+
+# --- names, the card ------------------------------------------------------------------------
+
+
+def short_id(user_id: int) -> str:
+    """Four hex digits that tell clients with the same first name apart (not their user id)."""
+    return hashlib.sha256(f"coachbot-client:{user_id}".encode()).hexdigest()[:4]
+
+
+def label(client: Client) -> str:
+    """The client as coaches see them: "Anna · 4f2a" (plain text, not escaped)."""
+    first = " ".join(client.first_name.split())[:24] or "Cliënt"
+    return f"{first} · {short_id(client.user_id)}"
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """Everything a card shows, gathered from storage."""
+
+    client: Client
+    consented: bool
+    handoff: Handoff | None
+    module_title: str | None
+    module_done: int
+    module_total: int
+    current_title: str | None
+    moods: list[tuple[datetime, int]]
+    flags: list[tuple[datetime, str, str, str]]  # when, level, category, response
+
+
+def _local(cfg: CoachConfig, when: datetime) -> str:
+    local = when.astimezone(zone(cfg))
+    return f"{local.day} {MONTHS[local.month - 1][:3]} {local.year}"
+
+
+def _flag_line(cfg: CoachConfig, when: datetime, level: str, category: str, response: str) -> str:
+    what = FLAG_WORDS.get(category, category or "onbekend")
+    local = when.astimezone(zone(cfg))
+    answer = {"yes": " (zei ja op de vraag)", "no": " (zei nee op de vraag)"}.get(response, "")
+    kind = "CRISIS" if level == "crisis" else "onduidelijk signaal"
+    return (
+        f"🚩 <b>{kind}</b>: {html.escape(what)} — {local.day}/{local.month} "
+        f"{local.hour:02d}:{local.minute:02d}{answer}"
+    )
+
+
+def card_text(cfg: CoachConfig, facts: CardFacts, now: datetime) -> str:
+    """The card that opens a hand-off in the coach chat (HTML)."""
+    c = facts.client
+    lines = [f"🧾 <b>{html.escape(label(c))}</b>"]
+    if facts.handoff is not None:
+        opened = facts.handoff.opened_at.astimezone(zone(cfg))
+        lines.append(f"Wil contact sinds {opened.day}/{opened.month} {hhmm(opened.time())}")
+    else:
+        lines.append("Geen open hand-off")
+    lines.append(f"Cliënt sinds {_local(cfg, c.created_at)}")
+    if facts.module_title:
+        lines.append(
+            f"Module: {html.escape(facts.module_title)} "
+            f"({facts.module_done}/{facts.module_total} sessies af)"
+        )
+    else:
+        lines.append("Module: nog geen")
+    if facts.flags:
+        lines.append("")
+        lines.extend(_flag_line(cfg, *f) for f in facts.flags)
+    if facts.consented:
+        if facts.current_title:
+            lines.append(f"Nu bezig met: {html.escape(facts.current_title)}")
+        if facts.moods:
+            faces = " ".join(MOOD_FACES.get(score, "?") for _, score in facts.moods)
+            average = sum(score for _, score in facts.moods) / len(facts.moods)
+            lines.append(
+                f"Stemming {MOOD_DAYS} dagen: {faces} (gem. {average:.1f}".replace(".", ",")
+                + f", {len(facts.moods)}×)"
+            )
+        else:
+            lines.append(f"Stemming {MOOD_DAYS} dagen: geen check-ins")
+        if facts.handoff is not None:
+            reason = facts.handoff.reason
+            shown = html.escape(reason) if reason else "<i>geen reden gegeven</i>"
+            lines.append(f"Reden: {shown}")
+        since = _local(cfg, c.consent_at) if c.consent_at else "?"
+        lines.append(f"Toestemming: ja (sinds {since}); je ziet stemming, reden en voortgang.")
+    else:
+        lines.append(
+            "Toestemming: nee. Je ziet alleen naam en module; de cliënt kan je wel schrijven."
+        )
+    return "\n".join(lines)
+
+
+def card_rows(svc: Services, handoff: Handoff | None) -> ButtonRows:
+    """The card's buttons: take on, hand back to the menu, hand back to a module."""
+    if handoff is None:
+        return []
+    rows: list[list[tuple[str, str]]] = []
+    if handoff.status == "open":
+        rows.append([("✋ Ik pak dit op", f"{CARD_TAKE}{handoff.id}")])
+    rows.append(
+        [
+            ("↩️ Terug naar menu", f"{CARD_MENU}{handoff.id}"),
+            ("📚 Terug naar module…", f"{CARD_MODULES}{handoff.id}"),
+        ]
+    )
+    return rows
+
+
+def module_rows(svc: Services, handoff_id: int) -> ButtonRows:
+    """One button per module that has a dialogue to start, and back to the card's buttons."""
+    rows: list[list[tuple[str, str]]] = []
+    for module in svc.library.menu.modules:
+        if any(s in svc.library.dialogues for s in module.sessions):
+            rows.append([(module.title, f"{CARD_RETURN}{handoff_id}:{module.id}")])
+    rows.append([("← Terug", f"{CARD_BACK}{handoff_id}")])
+    return rows
+
+
+async def card_facts(svc: Services, user_id: int) -> CardFacts | None:
+    """Read what the card shows; None when the client is unknown (erased)."""
+    now = svc.clock.now()
+    async with svc.db.read() as conn:
+        client = await clients.get(conn, user_id)
+        if client is None:
+            return None
+        handoff = await handoffs.current(conn, user_id)
+        done = await progress.completed(conn, user_id)
+        flags = await safety.recent(conn, user_id, now - timedelta(days=FLAG_DAYS))
+        mood_rows = await moods.since(conn, user_id, now - timedelta(days=MOOD_DAYS))
+    agreed = conversation.consented(client)
+    module = next((m for m in svc.library.menu.modules if m.id == client.module), None)
+    current = None
+    if agreed and isinstance(client.state, dict):
+        dialogue = svc.library.dialogues.get(str(client.state.get("dialogue") or ""))
+        current = dialogue.title if dialogue is not None else None
+    return CardFacts(
+        client=client,
+        consented=agreed,
+        handoff=handoff,
+        module_title=module.title if module else None,
+        module_done=sum(1 for s in module.sessions if s in done) if module else 0,
+        module_total=len(module.sessions) if module else 0,
+        current_title=current,
+        moods=[(m.created_at, m.score) for m in mood_rows] if agreed else [],
+        # Danger signals are shown whatever the consent: the coach must be able to act on them.
+        flags=[(f.created_at, f.level, f.category, f.response) for f in flags],
+    )
+
+
+# --- talking to the coach chat --------------------------------------------------------------
+
+
+def group_mode(svc: Services) -> bool:
+    """Whether a coach group with topics is configured (else coaches' private chats are used)."""
+    return svc.config.coach.chat_id != 0
+
+
+def _thread_gone(exc: BadRequest) -> bool:
+    text = str(exc).lower()
+    return "thread not found" in text or "topic_deleted" in text or "topic deleted" in text
+
+
+async def topic_call(svc: Services, what: str, make: Callable[[], Awaitable[T]]) -> T | None:
+    """A Bot API call into a topic; raises TopicGone when the topic was deleted."""
+    try:
+        return await make()
+    except BadRequest as exc:
+        if _thread_gone(exc):
+            raise TopicGone from exc
+        raise
+    except (RetryAfter, TimedOut, NetworkError):
+        # The sender's retry logic handles the transient errors.
+        return await call(svc, what, make)
+
+
+async def ensure_topic(svc: Services, bot: Any, client: Client) -> tuple[int, int, bool]:
+    """The client's topic in the coach group (chat id, thread id, whether it was just created)."""
+    chat_id = svc.config.coach.chat_id
+    async with svc.db.read() as conn:
+        topic = await handoffs.topic_for(conn, client.user_id)
+    if topic is not None and topic.chat_id == chat_id:
+        return topic.chat_id, topic.thread_id, False
+    name = label(client)
+    created = await call(svc, "createForumTopic", lambda: bot.create_forum_topic(chat_id, name))
+    if created is None:
+        raise RuntimeError("could not create a forum topic in the coach group")
+    async with svc.db.transaction() as conn:
+        await handoffs.set_topic(conn, client.user_id, chat_id, created.message_thread_id, name)
+    log.info("coach topic created", extra={"user_id": client.user_id})
+    return chat_id, created.message_thread_id, True
+
+
+async def forget_topic(svc: Services, user_id: int) -> None:
+    """Drop the link to a topic that no longer exists."""
+    async with svc.db.transaction() as conn:
+        await handoffs.delete_topic(conn, user_id)
+    log.info("coach topic was deleted; it will be made again", extra={"user_id": user_id})
+
+
+async def in_topic(
+    svc: Services,
+    bot: Any,
+    client: Client,
+    make: Callable[[int, int], Awaitable[T]],
+    *,
+    card_if_new: bool = True,
+) -> T | None:
+    """Post into the client's topic, (re)creating it, with a fresh card, when it is new or gone."""
+    for _ in range(2):
+        chat_id, thread_id, created = await ensure_topic(svc, bot, client)
+        try:
+            if created and card_if_new:
+                await _post_card_in(svc, bot, client.user_id, chat_id, thread_id)
+            return await topic_call(svc, "send to topic", lambda c=chat_id, t=thread_id: make(c, t))
+        except TopicGone:
+            await forget_topic(svc, client.user_id)
+    raise RuntimeError("the coach topic vanished twice in a row")
+
+
+async def _post_card_in(
+    svc: Services, bot: Any, user_id: int, chat_id: int, thread_id: int | None
+) -> Message | None:
+    facts = await card_facts(svc, user_id)
+    if facts is None:
+        return None
+    text = card_text(svc.config.coach, facts, svc.clock.now())
+    markup = keyboard(card_rows(svc, facts.handoff))
+    return await topic_call(
+        svc,
+        "sendMessage card",
+        lambda: bot.send_message(
+            chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            message_thread_id=thread_id,
+        ),
+    )
+
+
+async def to_coaches_privately(
+    svc: Services, bot: Any, user_id: int, make: Callable[[int], Awaitable[Any]]
+) -> list[tuple[int, int]]:
+    """Send something to each coach's private chat; returns (chat id, message id) of each."""
+    sent: list[tuple[int, int]] = []
+    for coach_id in svc.config.coach.user_ids:
+        # user_id=None: a coach who never started the bot is not a blocked client.
+        result = await call(svc, "send to coach", lambda cid=coach_id: make(cid))
+        if result is not None:
+            sent.append((coach_id, int(result.message_id)))
+    if sent:
+        now = svc.clock.now()
+        async with svc.db.transaction() as conn:
+            for chat_id, message_id in sent:
+                await handoffs.add_relay(conn, chat_id, message_id, user_id, now)
+    return sent
+
+
+async def post_card(svc: Services, bot: Any, client: Client) -> None:
+    """Post the client's card: in their topic, or to each coach privately."""
+    if group_mode(svc):
+        # A new topic gets its card from in_topic; an existing one gets it here.
+        async def send(chat_id: int, thread_id: int) -> Message | None:
+            return await _post_card_in(svc, bot, client.user_id, chat_id, thread_id)
+
+        await in_topic(svc, bot, client, send, card_if_new=False)
+        return
+    facts = await card_facts(svc, client.user_id)
+    if facts is None:
+        return
+    text = card_text(svc.config.coach, facts, svc.clock.now())
+    text += "\n\n<i>Beantwoord (reply) een bericht van deze cliënt om te antwoorden.</i>"
+    markup = keyboard(card_rows(svc, facts.handoff))
+    await to_coaches_privately(
+        svc,
+        bot,
+        client.user_id,
+        lambda cid: bot.send_message(cid, text, parse_mode=ParseMode.HTML, reply_markup=markup),
+    )
+
+
+async def say_to_coaches(svc: Services, bot: Any, client: Client, text: str) -> None:
+    """A line (HTML) about this client in their topic, or to each coach privately."""
+    if group_mode(svc):
+
+        async def send(chat_id: int, thread_id: int) -> Message:
+            return await bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread_id
+            )
+
+        await in_topic(svc, bot, client, send)
+        return
+    head = f"<b>{html.escape(label(client))}</b>\n"
+    await to_coaches_privately(
+        svc,
+        bot,
+        client.user_id,
+        lambda cid: bot.send_message(cid, head + text, parse_mode=ParseMode.HTML),
+    )
+
+
+async def relay_from_client(svc: Services, bot: Any, client: Client, message: Message) -> None:
+    """Copy one client message to the coach chat (their topic, or each coach privately)."""
+    if group_mode(svc):
+
+        async def copy(chat_id: int, thread_id: int) -> Any:
+            return await bot.copy_message(
+                chat_id, client.chat_id, message.message_id, message_thread_id=thread_id
+            )
+
+        await in_topic(svc, bot, client, copy)
+    else:
+        # In a private chat messages of several clients mix: a name line before each message
+        # tells them apart, and replying to either one reaches this client.
+        head = f"✉️ <b>{html.escape(label(client))}</b>:"
+        await to_coaches_privately(
+            svc,
+            bot,
+            client.user_id,
+            lambda cid: bot.send_message(cid, head, parse_mode=ParseMode.HTML),
+        )
+        await to_coaches_privately(
+            svc,
+            bot,
+            client.user_id,
+            lambda cid: bot.copy_message(cid, client.chat_id, message.message_id),
+        )
+    log.info("relayed client message to coach", extra={"user_id": client.user_id})
+
+
+# --- the client's side ----------------------------------------------------------------------
+
+
+async def is_open(svc: Services, user_id: int) -> bool:
+    """Whether the client has a hand-off that is open or taken (check-ins stay quiet then)."""
+    async with svc.db.read() as conn:
+        return await handoffs.current(conn, user_id) is not None
+
+
+async def _reason_pending(svc: Services, user_id: int) -> bool:
+    async with svc.db.read() as conn:
+        asked = await notices.seen(conn, REASON_WAIT, user_id)
+    return asked is not None and svc.clock.now() - asked <= REASON_WAIT_FOR
+
+
+async def clear_reason_wait(svc: Services, user_id: int) -> None:
+    """Stop waiting for a reason (the client did something else)."""
+    async with svc.db.transaction() as conn:
+        await notices.clear(conn, REASON_WAIT, user_id)
+
+
+async def ask_reason(svc: Services, bot: Any, client: Client) -> None:
+    """/coach and the menu button: ask for an optional short reason, with a button to skip it."""
+    if await is_open(svc, client.user_id):
+        await send_text(svc, bot, client.chat_id, ALREADY_OPEN, user_id=client.user_id)
+        return
+    async with svc.db.transaction() as conn:
+        await notices.mark(conn, REASON_WAIT, client.user_id, svc.clock.now())
+    rows = [[(ASK_REASON_PLAIN, CLIENT_PLAIN), (ASK_REASON_CANCEL, CLIENT_CANCEL)]]
+    await send_text(svc, bot, client.chat_id, ASK_REASON, rows, user_id=client.user_id)
+    log.info("handoff reason asked", extra={"user_id": client.user_id})
+
+
+async def request(svc: Services, bot: Any, client: Client, reason: str | None) -> None:
+    """From a dialogue: open the hand-off at once, confirm, and say when to expect an answer."""
+    await open_handoff(svc, bot, client, reason)
+
+
+async def open_handoff(
+    svc: Services,
+    bot: Any,
+    client: Client,
+    reason: str | None,
+    *,
+    first_message: Message | None = None,
+) -> None:
+    """Open (or find) the hand-off, tell the client, post the card, relay a first message."""
+    now = svc.clock.now()
+    reason = reason.strip()[:REASON_MAX] if reason and reason.strip() else None
+    async with svc.db.transaction() as conn:
+        await notices.clear(conn, REASON_WAIT, client.user_id)
+        existing = await handoffs.current(conn, client.user_id)
+        if existing is None:
+            handoff = await handoffs.open(conn, client.user_id, reason, now)
+    if existing is not None:
+        await send_text(svc, bot, client.chat_id, ALREADY_OPEN, user_id=client.user_id)
+        if first_message is not None:
+            await relay_from_client(svc, bot, client, first_message)
+        return
+    log.info("handoff opened", extra={"user_id": client.user_id, "handoff_id": handoff.id})
+    period = await away(svc, now)
+    text = f"{CONFIRMED}\n\n{availability(svc.config.coach, now, period)}\n\n{NOT_24_7}"
+    await send_text(svc, bot, client.chat_id, text, user_id=client.user_id)
+    await post_card(svc, bot, client)
+    if first_message is not None:
+        await relay_from_client(svc, bot, client, first_message)
+
+
+async def intercept(svc: Services, bot: Any, client: Client, message: Message) -> bool:
+    """A client's private message: the reason we asked for, or a message for the coach."""
+    sender = message.from_user
+    if message.chat.type != "private" or sender is None or sender.id != client.user_id:
+        return False
+    text = message.text
+    if text is not None and text.startswith("/"):
+        return False
+    if await _reason_pending(svc, client.user_id):
+        if text:
+            if conversation.consented(client):
+                await open_handoff(svc, bot, client, text)
+            else:
+                # Without consent nothing they write is stored: the reason travels as a message.
+                await open_handoff(svc, bot, client, None, first_message=message)
+        else:
+            await open_handoff(svc, bot, client, None, first_message=message)
+        return True
+    if not await is_open(svc, client.user_id):
+        return False
+    await relay_from_client(svc, bot, client, message)
+    return True
+
+
+async def alert(svc: Services, bot: Any, client: Client, level: str, category: str | None) -> None:
+    """A danger signal: a loud line in the coach chat and the card with its flags."""
+    if not svc.config.coach.user_ids:
+        return
+    what = FLAG_WORDS.get(category or "", category or "onbekend")
+    if level == "crisis":
+        text = (
+            f"🚨🚨 <b>VEILIGHEID: CRISIS</b> ({html.escape(what)}). "
+            "De cliënt kreeg meteen de hulplijnen. Neem zo snel mogelijk contact op."
+        )
+    else:
+        text = (
+            f"⚠️ <b>Veiligheid: onduidelijk signaal</b> ({html.escape(what)}). "
+            "De cliënt kreeg een vraag of het veilig is."
+        )
+    if group_mode(svc):
+        await say_to_coaches(svc, bot, client, text)
+    else:
+        await say_to_coaches(
+            svc, bot, client, text + "\n<i>Beantwoord dit bericht om de cliënt te schrijven.</i>"
+        )
+    await post_card(svc, bot, client)
+    log.warning("coach alerted", extra={"user_id": client.user_id, "level": level})
+
+
+def register(app: Any) -> None:
+    """Add the coach-side handlers, the client's hand-off buttons and the reminder job."""
+    from bot import coach
+
+    coach.register(app)
