@@ -485,7 +485,11 @@
       );
       if (isForum) {
         const topics = h("ul", { class: "topic-list", "data-testid": "topic-list", "aria-label": `Onderwerpen in ${chatTitle(chat)}` });
-        const entries = [{ message_thread_id: MAIN_THREAD, name: "Algemeen", deleted: false }, ...(chat.topics || [])];
+        // A deleted topic has lost its messages; keep it listed only while it is open.
+        const live = (chat.topics || []).filter(
+          (t) => !t.deleted || (current && state.view.key === String(t.message_thread_id)),
+        );
+        const entries = [{ message_thread_id: MAIN_THREAD, name: "Algemeen", deleted: false }, ...live];
         for (const topic of entries) {
           const key = String(topic.message_thread_id);
           const active = current && state.view.key === key;
@@ -881,7 +885,7 @@
       "data-from-bot": String(fromBot),
       tabindex: "-1",
     });
-    const bubble = h("div", { class: `bubble${msg.sticker ? " bubble-sticker" : ""}` });
+    const bubble = h("div", { class: "bubble" });
 
     if (!isPrivate && !mine) {
       bubble.append(h("div", { class: `sender${fromBot ? " sender-bot" : ""}` }, senderName(msg)));
