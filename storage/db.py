@@ -46,24 +46,27 @@ def _raise_translated(exc: BaseException) -> None:
 
 
 class Database:
-    """One SQLite file: a write connection (one transaction at a time) and a read connection."""
+    """One SQLite file: a write connection (one transaction at a time) and read connections."""
 
-    def __init__(
-        self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection
-    ) -> None:
+    def __init__(self, path: Path, writer: aiosqlite.Connection) -> None:
         self.path = path
         self._writer = writer
-        self._reader = reader
         # aiosqlite runs every call of one connection on one thread, so without this lock two
         # coroutines' statements would interleave inside a single SQLite transaction.
         self._write_lock = asyncio.Lock()
         self._write_owner: asyncio.Task[object] | None = None
-        self._read_lock = asyncio.Lock()
+        # A small pool of read-only connections: one slow reader does not hold up the others.
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._reader_count = 0
 
     @classmethod
-    async def open(cls, path: str | Path, *, busy_timeout_ms: int = 5000) -> Database:
+    async def open(
+        cls, path: str | Path, *, busy_timeout_ms: int = 5000, readers: int = 4
+    ) -> Database:
         """Open (creating if needed, mode 0600) the database at path and apply migrations."""
         path = Path(path)
+        if readers < 1:
+            raise ValueError("readers must be at least 1")
         try:
             create_private_file(path)
         except OSError as exc:
@@ -72,34 +75,35 @@ class Database:
             writer = await _connect(str(path), busy_timeout_ms=busy_timeout_ms, uri=False)
         except sqlite3.Error as exc:
             raise _open_error(path, exc) from exc
-        reader: aiosqlite.Connection | None = None
+        db = cls(path, writer)
         try:
             mode_row = await (await writer.execute("PRAGMA journal_mode = WAL")).fetchone()
             if mode_row is None or str(mode_row[0]).lower() != "wal":
                 raise StorageError(f"cannot switch {path} to WAL mode (is it on a network drive?)")
-            db = cls(path, writer, writer)
             await db._migrate()
-            # The reader opens read-only, so a write by mistake in db.read() fails loudly.
-            reader = await _connect(
-                path.resolve().as_uri() + "?mode=ro", busy_timeout_ms=busy_timeout_ms, uri=True
-            )
-            db._reader = reader
+            # Readers open read-only, so a write by mistake in db.read() fails loudly.
+            for _ in range(readers):
+                reader = await _connect(
+                    path.resolve().as_uri() + "?mode=ro", busy_timeout_ms=busy_timeout_ms, uri=True
+                )
+                db._readers.put_nowait(reader)
+                db._reader_count += 1
             return db
         except BaseException as exc:
-            await writer.close()
-            if reader is not None:
-                await reader.close()
+            await db.close()
             if isinstance(exc, sqlite3.Error) and translate(exc) is None:
                 raise _open_error(path, exc) from exc
             _raise_translated(exc)
             raise
 
     async def close(self) -> None:
-        """Close both connections; the last close checkpoints the WAL into the main file."""
-        async with self._read_lock:
-            if self._reader is not self._writer:
-                await self._reader.close()
+        """Close all connections (waiting for reads and the write in progress to finish)."""
+        while self._reader_count:
+            reader = await self._readers.get()
+            self._reader_count -= 1
+            await reader.close()
         async with self._write_lock:
+            # The last connection to close checkpoints the WAL into the main file.
             await self._writer.close()
 
     async def user_version(self) -> int:
@@ -139,23 +143,20 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A consistent snapshot for reads on the read-only connection (WAL: writers go on)."""
-        async with self._read_lock:
-            conn = self._reader
-            if conn is self._writer:
-                # Only during migrations in open(), when there is no reader yet.
-                yield conn
-                return
+        """A consistent read-only snapshot on a pooled connection (WAL: the writer goes on)."""
+        conn = await self._readers.get()
+        try:
+            await conn.execute("BEGIN")
             try:
-                await conn.execute("BEGIN")
-                try:
-                    yield conn
-                finally:
-                    if conn.in_transaction:
-                        await asyncio.shield(conn.execute("COMMIT"))
-            except BaseException as exc:
-                _raise_translated(exc)
-                raise
+                yield conn
+            finally:
+                if conn.in_transaction:
+                    await asyncio.shield(conn.execute("COMMIT"))
+        except BaseException as exc:
+            _raise_translated(exc)
+            raise
+        finally:
+            self._readers.put_nowait(conn)
 
     async def _migrate(self) -> None:
         """Apply each migration newer than user_version in its own transaction."""

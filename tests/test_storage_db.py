@@ -280,6 +280,49 @@ async def test_read_sees_only_committed_and_cannot_write(db: Database) -> None:
             await kv.put(rconn, "k", "x")
 
 
+async def test_slow_reader_and_open_write_do_not_block_reads(db: Database) -> None:
+    async with db.transaction() as conn:
+        await kv.put(conn, "k", "v")
+    held = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_reader() -> None:
+        async with db.read():
+            held.set()
+            await release.wait()
+
+    task = asyncio.create_task(slow_reader())
+    await held.wait()
+    async with db.transaction() as wconn:
+        await kv.put(wconn, "k", "w")
+        # With one reader parked and a write transaction open, another read still goes through.
+        async with asyncio.timeout(2):
+            async with db.read() as rconn:
+                assert await kv.get(rconn, "k") == "v"
+    release.set()
+    await task
+    async with db.read() as rconn:
+        assert await kv.get(rconn, "k") == "w"
+
+
+async def test_close_waits_for_reads(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "bot.sqlite3", readers=1)
+    order: list[str] = []
+
+    async def reader() -> None:
+        async with db.read() as conn:
+            await asyncio.sleep(0.05)
+            await kv.get(conn, "k")
+            order.append("read done")
+
+    task = asyncio.create_task(reader())
+    await asyncio.sleep(0)
+    await db.close()
+    order.append("closed")
+    await task
+    assert order == ["read done", "closed"]
+
+
 _HOLD_LOCK = """
 import sqlite3, sys, time
 conn = sqlite3.connect(sys.argv[1], isolation_level=None)
