@@ -578,11 +578,11 @@ async def send_reminders(svc: Services, bot: Any) -> int:
             client = await clients.get(conn, h.user_id)
         if client is None:
             continue
-        hours = waited_office / 3600
+        hours = f"{waited_office / 3600:.1f}".replace(".", ",")
         text = (
-            f"⏰ <b>Wacht al {hours:.1f} u (binnen kantooruren) op antwoord</b>, in totaal "
+            f"⏰ <b>Wacht al {hours} u (binnen kantooruren) op antwoord</b>, in totaal "
             f"{waited(now - h.opened_at)}. Pak het op met de knop op de kaart."
-        ).replace(".", ",", 1)
+        )
         await handoff.say_to_coaches(svc, bot, client, text)
         async with svc.db.transaction() as conn:
             await handoffs.mark_reminded(conn, h.id, now)

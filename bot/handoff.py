@@ -309,10 +309,8 @@ def card_text(cfg: CoachConfig, facts: CardFacts, now: datetime) -> str:
         if facts.moods:
             faces = " ".join(MOOD_FACES.get(score, "?") for _, score in facts.moods)
             average = sum(score for _, score in facts.moods) / len(facts.moods)
-            lines.append(
-                f"Stemming {MOOD_DAYS} dagen: {faces} (gem. {average:.1f}".replace(".", ",")
-                + f", {len(facts.moods)}×)"
-            )
+            shown = f"{average:.1f}".replace(".", ",")
+            lines.append(f"Stemming {MOOD_DAYS} dagen: {faces} (gem. {shown}, {len(facts.moods)}×)")
         else:
             lines.append(f"Stemming {MOOD_DAYS} dagen: geen check-ins")
         if facts.handoff is not None:
