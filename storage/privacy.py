@@ -62,8 +62,11 @@ def _exportable(column: str, value: object) -> object:
     return value
 
 
-async def export(conn: aiosqlite.Connection, user_id: int) -> dict[str, Any]:
+async def export(
+    conn: aiosqlite.Connection, user_id: int, now: datetime | None = None
+) -> dict[str, Any]:
     """Return every row about the client in every table, JSON-serialisable, times in ISO 8601."""
+    exported_at = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     tables: dict[str, list[dict[str, object]]] = {}
     for table in await client_tables(conn):
         rows = await fetch_all(
@@ -77,7 +80,7 @@ async def export(conn: aiosqlite.Connection, user_id: int) -> dict[str, Any]:
     return {
         "format": EXPORT_FORMAT,
         "user_id": user_id,
-        "exported_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "exported_at": exported_at.isoformat(),
         "tables": tables,
     }
 

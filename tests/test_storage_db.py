@@ -73,6 +73,20 @@ async def test_open_creates_folder_and_private_files(tmp_path: Path, open_umask:
     assert _mode(path) == 0o600
 
 
+async def test_path_with_uri_characters(tmp_path: Path) -> None:
+    # The read-only connections open by URI: '#', '?', '%' and spaces must not confuse it.
+    path = tmp_path / "a #b?c%20 d" / "bot data.sqlite3"
+    db = await Database.open(path)
+    try:
+        async with db.transaction() as conn:
+            await kv.put(conn, "k", "v")
+        async with db.read() as conn:
+            assert await kv.get(conn, "k") == "v"
+    finally:
+        await db.close()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["bot data.sqlite3"]
+
+
 async def test_existing_wide_file_is_tightened(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     path.touch()

@@ -93,7 +93,7 @@ async def test_export_is_complete_and_only_this_client(db: Database) -> None:
         await notices.mark(conn, "non_coach_warned", 999, NOW)
         await kv.put(conn, "coach_away_until", "2026-12-01")
     async with db.read() as conn:
-        data = await privacy.export(conn, 1)
+        data = await privacy.export(conn, 1, NOW)
         tables = await _user_tables(conn)
         counts = {t: await _rows_for(conn, t, 1) for t in tables}
 
@@ -123,13 +123,15 @@ async def test_export_is_complete_and_only_this_client(db: Database) -> None:
     assert exported["followups"][0]["due_at"] == "2026-11-23T03:00:00+00:00"
     # Nothing of the other client, the non-client notice or the settings leaks in.
     assert "Bob" not in text and "999" not in text and "coach_away_until" not in text
-    datetime.fromisoformat(data["exported_at"])
+    assert data["exported_at"] == "2026-11-22T03:00:00+00:00"
 
 
 async def test_export_of_unknown_client_is_empty(db: Database) -> None:
     async with db.read() as conn:
         data = await privacy.export(conn, 42)
     assert all(rows == [] for rows in data["tables"].values())
+    # Without a now, the export is stamped with the current time.
+    assert datetime.fromisoformat(data["exported_at"]).tzinfo is not None
 
 
 async def test_erase_removes_every_row_about_the_client(db: Database) -> None:
