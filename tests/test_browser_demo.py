@@ -174,6 +174,18 @@ class ChatPage:
                 f"timed out waiting for {what}; messages now: {self.messages()}"
             ) from None
 
+    def click(self, find: Callable[[WebDriver], WebElement | None], what: str) -> None:
+        """Find and click in one retried step: live updates re-draw the sidebar and bubbles."""
+
+        def attempt(driver: WebDriver) -> bool:
+            target = find(driver)
+            if target is None:
+                return False
+            target.click()
+            return True
+
+        self.until(attempt, what)
+
     def el(self, name: str) -> WebElement:
         """The element with this data-testid."""
         return self.driver.find_element(By.CSS_SELECTOR, hook(name))
@@ -429,9 +441,11 @@ def test_page_renders_what_a_bot_sends_and_sends_what_a_person_does(
     welcome = bot_side.call(
         bot_side.bot.send_message(
             chat_id,
-            "<b>Welkom</b>, <i>fijn</i> dat je er bent. <tg-spoiler>geheim</tg-spoiler> "
+            # The emoji takes two UTF-16 units: entity offsets after it must still land right.
+            "👋 <b>Welkom</b>, <i>fijn</i> dat je er bent. <tg-spoiler>geheim</tg-spoiler> "
             '<code>/hulp</code> <a href="https://example.org/lees">lees meer</a> '
-            "&lt;b&gt;niet vet&lt;/b&gt;",
+            "&lt;b&gt;niet vet&lt;/b&gt; <b>heel <u>erg</u></b>"
+            "<blockquote>een citaat</blockquote><pre>een blok</pre>",
             parse_mode="HTML",
             reply_markup=keyboard,
         )
@@ -450,6 +464,10 @@ def test_page_renders_what_a_bot_sends_and_sends_what_a_person_does(
     # Escaped markup stays text: never parsed as HTML by the page.
     assert "<b>niet vet</b>" in text.text
     assert len(text.find_elements(By.TAG_NAME, "b")) == 0
+    assert [e.text for e in text.find_elements(By.TAG_NAME, "strong")] == ["Welkom", "heel erg"]
+    assert text.find_element(By.CSS_SELECTOR, "strong u").text == "erg"
+    assert text.find_element(By.TAG_NAME, "blockquote").text == "een citaat"
+    assert text.find_element(By.TAG_NAME, "pre").text == "een blok"
     rows = bubble.find_elements(By.CSS_SELECTOR, ".inline-keyboard .kb-row")
     assert [len(r.find_elements(By.CSS_SELECTOR, hook("inline-button"))) for r in rows] == [1, 2]
 
@@ -549,7 +567,7 @@ def test_coach_sees_topics_writes_in_a_topic_and_replies_in_private(
     page = ChatPage(browser, sandbox.url)
     page.open()
     page.choose_person(coach.id)
-    topic_button = page.until(
+    page.click(
         lambda d: next(
             (
                 t
@@ -560,7 +578,6 @@ def test_coach_sees_topics_writes_in_a_topic_and_replies_in_private(
         ),
         "the client's topic in the sidebar",
     )
-    topic_button.click()
     page.wait_message(lambda m: m["id"] == card.message_id, "the card in the topic")
     # The relayed message lives in the coach's private chat, not in the topic.
     assert all("kun je me bellen" not in m["all"] for m in page.messages())
@@ -586,11 +603,17 @@ def test_coach_sees_topics_writes_in_a_topic_and_replies_in_private(
     )
 
     # In the private chat the coach clicks a relayed message to answer it.
-    page.driver.find_element(
-        By.CSS_SELECTOR, f'{hook("chat-item")}[data-chat-id="{coach.id}"]'
-    ).click()
+    page.click(
+        lambda d: d.find_element(
+            By.CSS_SELECTOR, f'{hook("chat-item")}[data-chat-id="{coach.id}"]'
+        ),
+        "the coach's private chat",
+    )
     page.wait_message(lambda m: m["id"] == relayed.message_id, "the relayed message")
-    page.message(relayed.message_id).find_element(By.CSS_SELECTOR, ".bubble").click()
+    page.click(
+        lambda d: page.message(relayed.message_id).find_element(By.CSS_SELECTOR, ".bubble"),
+        "the relayed message's bubble",
+    )
     page.until(lambda d: page.el("reply-bar").is_displayed(), "the reply bar")
     assert "kun je me bellen" in page.el("reply-snippet").text
     page.send("Ja, om drie uur.")
