@@ -316,6 +316,7 @@ class BotApi:
             )
         self._poll_generation += 1
         generation = self._poll_generation
+        self.world.update_signal.fire()  # an older long poll ends with 409, as on Telegram
         if "allowed_updates" in params:
             allowed = params["allowed_updates"]
             world.allowed_updates = frozenset(allowed) if allowed else DEFAULT_UPDATES

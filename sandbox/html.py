@@ -61,10 +61,18 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
             i += 1
             continue
         tag_start = i
+        closing = source.startswith("</", i)
+        if not closing:
+            m = _TAG_NAME_RE.match(source, i + 1)
+            name = m.group(0).lower() if m else ""
+            if name not in SUPPORTED_TAGS:
+                raise HtmlError(
+                    f'Unsupported start tag "{name}" at byte offset {_byte_offset(source, i)}'
+                )
         end = source.find(">", i)
         if end < 0:
             raise HtmlError(f"Can't find end of the tag at byte offset {_byte_offset(source, i)}")
-        if source.startswith("</", i):
+        if closing:
             name = source[i + 2 : end].strip().lower()
             if not stack:
                 raise HtmlError(f"Unexpected end tag at byte offset {_byte_offset(source, i)}")
@@ -77,13 +85,6 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
             _close(open_name, attrs, start16, pos16, entities, stack)
             i = end + 1
             continue
-        m = _TAG_NAME_RE.match(source, i + 1)
-        name = m.group(0).lower() if m else ""
-        if name not in SUPPORTED_TAGS:
-            shown = name or source[i + 1 : min(end, i + 11)]
-            raise HtmlError(
-                f'Unsupported start tag "{shown}" at byte offset {_byte_offset(source, tag_start)}'
-            )
         assert m is not None
         attrs = _parse_attributes(source[m.end() : end], name, source, tag_start)
         stack.append((name, attrs, pos16, _byte_offset(source, tag_start)))
