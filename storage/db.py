@@ -124,20 +124,13 @@ class Database:
             self._write_owner = task
             conn = self._writer
             try:
-                try:
-                    await conn.execute("BEGIN IMMEDIATE")
-                except BaseException as exc:
-                    _raise_translated(exc)
-                    raise
-                try:
-                    yield conn
-                    await conn.execute("COMMIT")
-                except BaseException as exc:
-                    # A failed COMMIT or a full disk may already have ended the transaction.
-                    if conn.in_transaction:
-                        await asyncio.shield(conn.execute("ROLLBACK"))
-                    _raise_translated(exc)
-                    raise
+                await conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                await conn.execute("COMMIT")
+            except BaseException as exc:
+                await _end_transaction(conn, "ROLLBACK")
+                _raise_translated(exc)
+                raise
             finally:
                 self._write_owner = None
 
@@ -146,12 +139,11 @@ class Database:
         """A consistent read-only snapshot on a pooled connection (WAL: the writer goes on)."""
         conn = await self._readers.get()
         try:
-            await conn.execute("BEGIN")
             try:
+                await conn.execute("BEGIN")
                 yield conn
             finally:
-                if conn.in_transaction:
-                    await asyncio.shield(conn.execute("COMMIT"))
+                await _end_transaction(conn, "COMMIT")
         except BaseException as exc:
             _raise_translated(exc)
             raise
@@ -178,6 +170,30 @@ class Database:
                 # PRAGMA takes no parameters; number is an int from enumerate.
                 await conn.execute(f"PRAGMA user_version = {int(number)}")
                 log.info("storage: applied migration %d", number)
+
+
+async def _end_transaction(conn: aiosqlite.Connection, statement: str) -> None:
+    """End whatever transaction conn is in with COMMIT or ROLLBACK, even if we are cancelled.
+
+    A cancelled await does not stop a statement already queued on aiosqlite's thread (a BEGIN
+    waiting out busy_timeout, say). The statement is queued here at once, so it runs after the
+    interrupted one and before anyone else's BEGIN on this connection.
+    """
+    queued = asyncio.ensure_future(_execute_quietly(conn, statement))
+    # The task's first step (which queues the statement) is scheduled before any wake-up of
+    # ours or of the next lock holder, so even if we are cancelled here the statement runs in
+    # order; shield keeps the cancellation from cancelling it.
+    await asyncio.shield(queued)
+
+
+async def _execute_quietly(conn: aiosqlite.Connection, statement: str) -> None:
+    """Run COMMIT/ROLLBACK; 'no transaction is active' is fine (BEGIN failed, or already ended)."""
+    try:
+        await conn.execute(statement)
+    except sqlite3.OperationalError as exc:
+        if "no transaction is active" not in str(exc):
+            log.error("storage: %s failed: %s", statement, exc)
+            raise
 
 
 async def _connect(target: str, *, busy_timeout_ms: int, uri: bool) -> aiosqlite.Connection:

@@ -372,6 +372,65 @@ async def test_other_process_holding_lock_we_wait_and_succeed(db: Database) -> N
         assert await kv.get(conn, "mine") == "after"
 
 
+async def test_cancelled_while_waiting_for_lock_leaves_no_transaction_behind(
+    db: Database,
+) -> None:
+    proc = await _hold_write_lock(db.path, 0.6)
+
+    async def write() -> None:
+        async with db.transaction() as conn:
+            await kv.put(conn, "cancelled", "x")
+
+    task = asyncio.create_task(write())
+    await asyncio.sleep(0.2)  # now waiting inside BEGIN IMMEDIATE on aiosqlite's thread
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await proc.wait() == 0
+    # The BEGIN went through after the cancel; it was rolled back, so this one can begin.
+    async with db.transaction() as conn:
+        await kv.put(conn, "next", "y")
+    async with db.read() as conn:
+        assert await kv.get(conn, "next") == "y"
+        assert await kv.get(conn, "cancelled") is None
+
+
+async def test_cancelled_inside_transaction_and_read_rolls_back(db: Database) -> None:
+    started = asyncio.Event()
+
+    async def write() -> None:
+        async with db.transaction() as conn:
+            await kv.put(conn, "half", "x")
+            started.set()
+            await asyncio.sleep(10)
+
+    task = asyncio.create_task(write())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    async def read_forever() -> None:
+        async with db.read() as conn:
+            await kv.get(conn, "half")
+            started.set()
+            await asyncio.sleep(10)
+
+    started.clear()
+    readers = [asyncio.create_task(read_forever()) for _ in range(8)]
+    await asyncio.sleep(0.1)
+    for reader in readers:
+        reader.cancel()
+    await asyncio.gather(*readers, return_exceptions=True)
+    async with db.transaction() as conn:
+        await kv.put(conn, "after", "ok")
+    # Every pooled reader is back and outside any transaction: they all see the new write.
+    async with db.read() as c1, db.read() as c2, db.read() as c3, db.read() as c4:
+        for conn in (c1, c2, c3, c4):
+            assert await kv.get(conn, "after") == "ok"
+            assert await kv.get(conn, "half") is None
+
+
 async def test_lock_held_past_busy_timeout_is_storage_busy(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "bot.sqlite3", busy_timeout_ms=200)
     try:
