@@ -10,8 +10,8 @@ import telegram
 from sandbox import Sandbox
 
 
-@pytest.fixture
-async def sb() -> AsyncIterator[Sandbox]:
+@pytest.fixture(name="sb")
+async def sandbox_fixture() -> AsyncIterator[Sandbox]:
     """A running sandbox on an ephemeral port."""
     sandbox = Sandbox()
     await sandbox.start()
@@ -21,8 +21,8 @@ async def sb() -> AsyncIterator[Sandbox]:
         await sandbox.stop()
 
 
-@pytest.fixture
-async def bot(sb: Sandbox) -> AsyncIterator[telegram.Bot]:
+@pytest.fixture(name="bot")
+async def bot_fixture(sb: Sandbox) -> AsyncIterator[telegram.Bot]:
     """An unmodified python-telegram-bot Bot talking to the sandbox."""
     client = telegram.Bot(sb.token, base_url=sb.base_url, base_file_url=sb.base_file_url)
     async with client:

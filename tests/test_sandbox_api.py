@@ -6,7 +6,7 @@ import telegram
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 
 from sandbox import Sandbox, media
-from tests.sandbox_helpers import bot, sb  # noqa: F401  (fixtures)
+from tests.sandbox_helpers import bot_fixture, sandbox_fixture  # noqa: F401  (fixtures)
 
 
 def _keyboard(*data: str) -> InlineKeyboardMarkup:

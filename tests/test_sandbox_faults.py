@@ -10,7 +10,7 @@ import telegram
 from telegram.request import HTTPXRequest
 
 from sandbox import Sandbox
-from tests.sandbox_helpers import bot, sb  # noqa: F401  (fixtures)
+from tests.sandbox_helpers import bot_fixture, sandbox_fixture  # noqa: F401  (fixtures)
 
 # PTB 22 warns that RetryAfter.retry_after becomes a timedelta; both forms are handled below.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")

@@ -12,7 +12,7 @@ import telegram
 from aiohttp import web
 
 from sandbox import Sandbox
-from tests.sandbox_helpers import bot, sb  # noqa: F401  (fixtures)
+from tests.sandbox_helpers import bot_fixture, sandbox_fixture  # noqa: F401  (fixtures)
 
 
 async def test_long_polling_returns_early_on_an_update(sb: Sandbox, bot: telegram.Bot) -> None:

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from sandbox import Sandbox
 from sandbox.html import HtmlError, parse_html
 from sandbox.spec import Spec, SpecError
-from tests.sandbox_helpers import bot, sb  # noqa: F401  (fixtures)
+from tests.sandbox_helpers import bot_fixture, sandbox_fixture  # noqa: F401  (fixtures)
 
 # do_api_request is how a test sends what python-telegram-bot itself would never send.
 pytestmark = pytest.mark.filterwarnings("ignore:Please use .Bot")
