@@ -164,6 +164,8 @@ class _Run:
             self.dialogue_gone()
             return "handled"
         self.version = dialogue.version
+        for name, default in dialogue.variables.items():
+            self.vars.setdefault(name, default)  # a variable added since the client came in
         node = dialogue.nodes.get(self.node_id)
         if node is None:
             target = _follow_moved(dialogue, self.node_id)
@@ -327,7 +329,7 @@ class _Run:
             naam=self.ctx.naam,
             land=self.ctx.land,
             module=self.ctx.module,
-            variables=self.vars,
+            variables={**dialogue.variables, **self.vars},
             answers=answers,
             extra=extra,
         )
@@ -381,6 +383,8 @@ class _Run:
         if dialogue.kind == "session" and step_number:
             text = fit_message(f"{text}\n\n{progress_line(step_number, dialogue.total_steps)}")
         self.out[last] = SendMessage(text, buttons)
+        if last > 0 and isinstance(self.out[last - 1], TypingPause):
+            self.out[last - 1] = TypingPause(typing_seconds(text))  # the text grew
 
 
 def _labels(node: Node) -> list[str]:
