@@ -1,0 +1,169 @@
+"""Benchmark of the safety check on the labelled set: recall, precision, false alarms, speed.
+
+Run: `.venv/bin/python bench/safety.py` (add `--show` to list the misses of the tune part).
+Prints figures overall, per category and for the held-out part, ending with one summary line.
+Never passes or fails: the thresholds are asserted in tests/test_safety_set.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.safety import Assessment, assess  # noqa: E402
+
+SET_PATH = Path(__file__).resolve().parent / "data" / "safety_set.tsv"
+LABELS = ("crisis", "unclear", "ok")
+CATEGORIES = ("suicide", "selfharm", "overdose", "partner_danger")
+SPLITS = ("tune", "heldout")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled message of the set."""
+
+    label: str
+    category: str | None
+    split: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the bench reports for one slice of the set."""
+
+    n_crisis: int
+    n_ok: int
+    n_unclear: int
+    recall: float  # crisis messages answered with the crisis text
+    flagged_recall: float  # crisis messages answered with crisis or the caring question
+    precision: float  # of the crisis answers, how many were for crisis messages
+    false_alarm_rate: float  # ok messages that got a crisis answer or a question
+    category_accuracy: float  # crisis messages detected with the right category
+    unclear_flagged: float  # unclear messages that got a question or crisis help
+
+
+def load_set(path: Path = SET_PATH) -> list[Example]:
+    """Read the TSV set; a malformed line is an error naming its number."""
+    examples = []
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        cols = raw.split("\t")
+        if len(cols) != 4:
+            raise ValueError(f"{path.name}:{number}: expected 4 tab-separated columns")
+        label, category, split, text = cols
+        if label not in LABELS or split not in SPLITS:
+            raise ValueError(f"{path.name}:{number}: bad label or split")
+        if (category == "-") != (label == "ok") or (category != "-" and category not in CATEGORIES):
+            raise ValueError(f"{path.name}:{number}: bad category for label {label}")
+        examples.append(Example(label, None if category == "-" else category, split, text, number))
+    return examples
+
+
+def _ratio(part: int, whole: int) -> float:
+    return part / whole if whole else 1.0
+
+
+def figures(pairs: Sequence[tuple[Example, Assessment]]) -> Figures:
+    """Compute the figures for (example, assessment) pairs."""
+    crisis = [(e, a) for e, a in pairs if e.label == "crisis"]
+    ok = [(e, a) for e, a in pairs if e.label == "ok"]
+    unclear = [(e, a) for e, a in pairs if e.label == "unclear"]
+    hits = sum(a.level == "crisis" for _, a in crisis)
+    predicted = sum(a.level == "crisis" for _, a in crisis + ok)
+    return Figures(
+        n_crisis=len(crisis),
+        n_ok=len(ok),
+        n_unclear=len(unclear),
+        recall=_ratio(hits, len(crisis)),
+        flagged_recall=_ratio(sum(a.level != "ok" for _, a in crisis), len(crisis)),
+        precision=_ratio(hits, predicted),
+        false_alarm_rate=_ratio(sum(a.level != "ok" for _, a in ok), len(ok)),
+        category_accuracy=_ratio(
+            sum(a.level == "crisis" and a.category == e.category for e, a in crisis), len(crisis)
+        ),
+        unclear_flagged=_ratio(sum(a.level != "ok" for _, a in unclear), len(unclear)),
+    )
+
+
+def run(examples: Sequence[Example]) -> list[tuple[Example, Assessment]]:
+    """Assess every example."""
+    return [(e, assess(e.text)) for e in examples]
+
+
+def _line(name: str, f: Figures) -> str:
+    return (
+        f"{name:<16} crisis={f.n_crisis:<4} ok={f.n_ok:<4} recall={f.recall:.3f} "
+        f"flagged={f.flagged_recall:.3f} precision={f.precision:.3f} "
+        f"false_alarm={f.false_alarm_rate:.3f} category_ok={f.category_accuracy:.3f}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--show", action="store_true", help="list misses of the tune part")
+    parser.add_argument("--show-heldout", action="store_true", help="list held-out misses too")
+    args = parser.parse_args(argv)
+    examples = load_set()
+    pairs = run(examples)
+    ok_pairs = [(e, a) for e, a in pairs if e.label == "ok"]
+
+    print(f"safety set: {len(examples)} messages from {SET_PATH.name}")
+    print(_line("all", figures(pairs)))
+    for split in SPLITS:
+        print(_line(split, figures([(e, a) for e, a in pairs if e.split == split])))
+    for cat in CATEGORIES:
+        # Per category: its crisis messages against all ok messages (precision is shared).
+        sub = [(e, a) for e, a in pairs if e.label == "crisis" and e.category == cat]
+        print(_line(cat, figures(sub + ok_pairs)))
+    overall = figures(pairs)
+    held = figures([(e, a) for e, a in pairs if e.split == "heldout"])
+    print(
+        f"unclear messages flagged: all={overall.unclear_flagged:.3f} "
+        f"(n={overall.n_unclear}) heldout={held.unclear_flagged:.3f} (n={held.n_unclear})"
+    )
+
+    texts = [e.text for e in examples]
+    rounds = 20
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for text in texts:
+            assess(text)
+    per_message_ms = (time.perf_counter() - start) * 1000 / (rounds * len(texts))
+    print(f"speed: {per_message_ms:.4f} ms per message (mean over {rounds * len(texts)})")
+
+    shown = {"tune"} if args.show else set()
+    if args.show_heldout:
+        shown.add("heldout")
+    for e, a in pairs:
+        if e.split not in shown:
+            continue
+        wrong = (
+            (e.label == "crisis" and a.level != "crisis")
+            or (e.label == "ok" and a.level != "ok")
+            or (e.label == "unclear" and a.level == "ok")
+        )
+        if wrong:
+            print(
+                f"  line {e.line} [{e.split}] {e.label}/{e.category} -> {a.level}/{a.category} "
+                f"({a.reason}): {e.text}"
+            )
+
+    print(
+        f"safety: n={len(examples)} recall={overall.recall:.3f} precision={overall.precision:.3f} "
+        f"false_alarm_rate={overall.false_alarm_rate:.3f} heldout_recall={held.recall:.3f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1033 @@
+"""The safety check: does a client's message signal danger? Pure Python, no I/O, fast.
+
+Every free-text message goes through `assess` before anything else. The check works in steps:
+
+1. `normalise`: lower case, accents stripped (NFKD), letter runs folded ("dooood"), common
+   misspellings, chat shorthand and Flemish forms mapped ("k"->"ik", "nie"->"niet", "mn"->"mijn"),
+   a one-edit typo fix against the words the rules use, punctuation kept as clause marks.
+2. Idioms are masked ("dood van het lachen", "ik schrok me dood", "voor mijn kop slaan").
+3. Rules (the tables below) match per sentence. A rule is a set of phrase templates (or groups of
+   words that must occur together in one sentence) with a category and a weight: 1.0 is a clear
+   signal on its own, 0.5 a hint. Guards drop a match that is negated ("ik denk niet aan
+   zelfmoord"), or lower one about a past that is over ("vroeger ..., nu gaat het goed").
+4. Weights add up per category: >= 1.0 is "crisis", >= 0.5 is "unclear", below that "ok".
+
+Phrase templates are a tiny language (see `_compile_template`): words separated by spaces,
+`a|b` for alternatives, `word*` for a prefix, `te_veel` for a multi-word alternative, `[a|b]` for
+an optional word, `..` for up to three other words (never a negation) and `$` for the end of a
+clause. docs/safety.md explains how to add a phrase and check it.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal, TextIO
+
+Level = Literal["crisis", "unclear", "ok"]
+Category = Literal["suicide", "selfharm", "overdose", "partner_danger"]
+
+CRISIS_AT = 1.0
+UNCLEAR_AT = 0.5
+# Telegram caps a message at 4096 characters; anything longer is not a chat message.
+MAX_CHARS = 5000
+
+# When several categories reach the same level, the most acute help comes first: an overdose
+# needs 112 now; the partner text also carries 113; self-harm is covered by the suicide text.
+PRIORITY: tuple[Category, ...] = ("overdose", "partner_danger", "suicide", "selfharm")
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The outcome of the safety check; `reason` names a rule, never the client's words."""
+
+    level: Level
+    category: Category | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One danger signal: phrase templates (any) or word groups (all in one sentence)."""
+
+    name: str
+    category: Category
+    weight: float
+    phrases: tuple[str, ...] = ()
+    all_of: tuple[str, ...] = ()
+    # The sentence must also contain one of `needs`, and none of `unless`.
+    needs: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------------------------
+# Normalisation tables
+# --------------------------------------------------------------------------------------------
+
+# Single tokens: chat shorthand, Flemish forms and frequent misspellings -> the form rules use.
+SPELLING: dict[str, str] = {
+    "k": "ik",
+    "ikke": "ik",
+    "kzie": "ik zie",
+    "kwil": "ik wil",
+    "kheb": "ik heb",
+    "khep": "ik heb",
+    "kga": "ik ga",
+    "kben": "ik ben",
+    "kbn": "ik ben",
+    "kweet": "ik weet",
+    "kdenk": "ik denk",
+    "kkan": "ik kan",
+    "kmoet": "ik moet",
+    "mn": "mijn",
+    "mijne": "mijn",
+    "zn": "zijn",
+    "nie": "niet",
+    "ni": "niet",
+    "nt": "niet",
+    "nit": "niet",
+    "neit": "niet",
+    "nimeer": "niet meer",
+    "niemeer": "niet meer",
+    "nimmer": "nooit",
+    "t": "het",
+    "ut": "het",
+    "da": "dat",
+    "wilt": "wil",
+    "wl": "wil",
+    "wille": "willen",
+    "mijzelf": "mezelf",
+    "mezelve": "mezelf",
+    "mzelf": "mezelf",
+    "mezef": "mezelf",
+    "mezlf": "mezelf",
+    "gwn": "gewoon",
+    "gewn": "gewoon",
+    "egt": "echt",
+    "ff": "even",
+    "leve": "leven",
+    "levn": "leven",
+    "zitte": "zitten",
+    "ziten": "zitten",
+    "doot": "dood",
+    "pleggen": "plegen",
+    "plege": "plegen",
+    "pilen": "pillen",
+    "pillens": "pillen",
+    "slaapillen": "slaappillen",
+    "make": "maken",
+    "kapotmake": "kapotmaken",
+    "vermoorde": "vermoorden",
+    "vermoort": "vermoordt",
+    "geslage": "geslagen",
+    "gewurgt": "gewurgd",
+    "opgeslote": "opgesloten",
+    "snije": "snijden",
+    "sny": "snij",
+    "snyd": "snijd",
+}
+
+# Word pairs that belong together, so rules can treat them as one word.
+JOINED: tuple[tuple[str, str], ...] = (
+    (r"\bme zelf\b", "mezelf"),
+    (r"\bmij zelf\b", "mezelf"),
+    (r"\ber uit\b", "eruit"),
+    (r"\ber doorheen\b", "erdoorheen"),
+)
+
+# Spelling families that a one-letter fix would miss: map them to one stem, keep the ending.
+STEMS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b(?:zelf|zel|self|selv) ?mo{1,2}r[dt]?(?=[a-z]*)"), "zelfmoord"),
+    (re.compile(r"\bsu[iy]{0,2}[csz]{1,2}i?d(?=[a-z]*)"), "suicid"),
+)
+
+NEGATIONS = frozenset({"niet", "nooit", "geen", "never", "not", "allerminst"})
+# Words that start a new clause: the scope of a negation or a "vroeger" ends there.
+CLAUSE_WORDS = ("maar", "en", "want", "dus", "omdat", "terwijl", "toch", "alleen")
+
+# After these verbs a "niet" is about knowing, not a denial of what follows.
+NOT_DENYING = frozenset({"weet", "weten", "snap", "begrijp", "kan"})
+# A negation that covers a whole clause even when it stands before "ik".
+NEGATING_PHRASES = ("niet dat ik", "niet alsof ik", "geen sprake van", "niet zo dat ik")
+# A disclaimer anywhere in the sentence cancels a signal in it.
+DISCLAIMERS = (
+    "geen optie",
+    "zou ik nooit doen",
+    "ga ik niet doen",
+    "ga ik nooit doen",
+    "zal ik nooit doen",
+    "doe ik niet",
+    "doe ik nooit",
+)
+
+# A signal in a clause that is about the past ...
+PAST = (
+    "vroeger",
+    "destijds",
+    "jaren geleden",
+    "jaar geleden",
+    "maanden geleden",
+    "lang geleden",
+    "tijd geleden",
+    "vorig jaar",
+    "toen ik [a-z0-9]+ was",
+    "toen ik jong",
+    "toen ik klein",
+    "als tiener",
+    "als kind",
+    "in mijn jeugd",
+    "in het verleden",
+    "in mijn tienerjaren",
+    "ooit",
+    "wel eens",
+)
+# ... is over when the message says it is over ...
+RESOLVED = (
+    r"gaat (?:[a-z]+ ){0,3}(?:goed|beter)",
+    r"nu (?:[a-z]+ ){0,3}(?:goed|beter)",
+    r"clean",
+    r"voorbij",
+    r"overwonnen",
+    r"verwerkt",
+    r"lang geleden",
+    r"gelukkig niet meer",
+    r"nu niet meer",
+    r"met hulp",
+    r"hulp (?:gehad|gekregen)",
+    r"therapie (?:gehad|gedaan)",
+)
+# ... unless it says it is back.
+RECURRING = (
+    r"(?:is|zijn|komt|komen|kwam|kwamen) (?:[a-z]+ )?(?:weer )?terug",
+    r"weer (?:begonnen|terug|aan het)",
+    r"nu weer",
+    r"sinds kort",
+    r"opnieuw",
+    r"nog steeds",
+    r"nog altijd",
+    r"de laatste tijd",
+)
+
+# Idioms and word uses that look like a signal but are not one; masked before the rules run.
+IDIOMS: tuple[str, ...] = (
+    "dood|doodgaan|dood_gaan|doodgegaan|lag|lig|doodvallen|neervallen .. van [het|de] "
+    "lachen|slaap|schrik|honger|dorst|verveling|zenuwen|kou|hitte|stress|moeheid|spanning",
+    "schrok|schrik|schrikken|geschrokken|schrokken .. dood|rot|kapot|wezenloos",
+    "kapot|dood vervelen|verveel|verveeld|lachen|gelachen",
+    "erdoorheen|erdoor geslagen|slaan|sla|sloeg",
+    "mezelf|me|mij .. voor|tegen .. kop|kanis|hoofd .. slaan|sla|geslagen|sloeg",
+    "zelfmoordactie*|zelfmoordmissie*|zelfmoordopdracht*|zelfmoordpreventie",
+)
+
+# --------------------------------------------------------------------------------------------
+# Rules
+# --------------------------------------------------------------------------------------------
+
+PARTNER = (
+    "hij|ze|zij|man|vrouw|vriend|vriendin|partner|ex|lief|vent|echtgenoot|echtgenote|"
+    "verloofde|vriendje|vriendinnetje"
+)
+JOKES = "haha*|hihi*|lol|grapje|xd|hahaha*"
+VERWONDEN = (
+    "snij|snijd|snijden|sneed|gesneden|kras|krassen|kraste|gekrast|kerf|kerven|gekerfd|"
+    "brand|branden|gebrand|sla|slaan|sloeg|geslagen|bijt|bijten|krab|krabben|gekrabd|"
+    "verwond|verwonden|beschadig|beschadigen|beschadigd|pijn|pijn_doen|pijn_gedaan"
+)
+QUANTITY = (
+    "alle|al_mijn|al_de|hele|heel_veel|te_veel|teveel|zoveel|zo_veel|potje|pot|doos|doosje|"
+    "strip|strips|handvol|flesje|[0-9][0-9]+|tien|twaalf|vijftien|twintig|dertig|veertig|"
+    "vijftig|honderd"
+)
+DRUGS = (
+    "pil|pillen|pilletje|pilletjes|tablet|tabletten|tabletjes|medicatie|medicijn|medicijnen|"
+    "paracet*|ibuprofen|oxazepam|diazepam|temazepam|lorazepam|alprazolam|xanax|slaappil*|"
+    "slaaptablet*|slaapmiddel*|antidepressiva|antidepressivum|tramadol|oxycodon*|morfine|"
+    "codeine|seroquel|quetiapine|sertraline|citalopram|escitalopram|venlafaxine|paroxetine|"
+    "lithium|insuline|aspirine|dafalgan|perdolan|benzo*"
+)
+INTAKE = (
+    "ingenomen|genomen|geslikt|ingeslikt|opgenomen|leeggegeten|opgegeten|innemen|nemen|"
+    "slikken|inslikken|neem|slik|nam|slikte|namen|op_$|leeg"
+)
+FREQUENT = "elke|iedere|steeds|telkens|altijd|weer|vaak|dagelijks|hele|nachten|avonden|dagen"
+
+RULES: tuple[Rule, ...] = (
+    # ---- suicide: clear ------------------------------------------------------------------
+    Rule(
+        "suicide_word",
+        "suicide",
+        1.0,
+        phrases=("zelfmoord*", "suicid*", "zelfdoding"),
+        unless=(
+            "film|serie|boek|artikel|documentaire|podcast|nieuws|reportage|les .. zelfmoord*|"
+            "suicid*",
+            "hij|zij|ze|die|vader|moeder|broer|zus|zoon|dochter|vriend|vriendin|oom|tante|opa|"
+            "oma|neef|nicht|collega|buurman|buurvrouw .. zelfmoord* .. gepleegd|pleegde",
+        ),
+    ),
+    Rule(
+        "wants_to_die",
+        "suicide",
+        1.0,
+        phrases=(
+            "wil|wou|wilde|wel [gewoon|echt|liever|eigenlijk|graag|nu|zo|dan|ook|het_liefst] "
+            "[gewoon|echt|liever|eigenlijk|graag|nu|zo|dan|ook] dood|doodgaan|sterven|dood_gaan",
+            "dood wil|wou|wilde|wel",
+            "liever dood",
+            "wou|wilde|wens|wenste|zou_willen .. dat ik dood was|ben|zou_zijn|ging",
+        ),
+    ),
+    Rule(
+        "not_want_to_live",
+        "suicide",
+        1.0,
+        phrases=(
+            "wil|wou|wilde|zin .. niet meer [verder] leven|bestaan",
+            "stoppen met leven",
+            "geen zin meer in het|mijn leven",
+            "geen zin meer in leven",
+            "het|mijn leven heeft .. geen zin meer",
+            "klaar met het|mijn leven",
+            "uit het leven stappen|stap|gestapt|te_stappen",
+        ),
+    ),
+    Rule(
+        "not_be_here",
+        "suicide",
+        1.0,
+        phrases=(
+            "wil|wou|wilde .. er|hier [gewoon|echt|eigenlijk|liever|gewoon_echt] niet meer zijn",
+            "wou|wilde|wens|hoop|zou_willen .. dat ik er niet meer was|ben|zou_zijn|zijn",
+            "beter af .. zonder mij|me",
+            "makkelijker|beter|fijner .. als|zonder ik er niet [meer] ben|was|zou_zijn",
+        ),
+    ),
+    Rule(
+        "sees_no_way_out",
+        "suicide",
+        1.0,
+        phrases=(
+            "zie|zag .. niet meer .. zitten",
+            "zie .. het leven niet meer zitten",
+        ),
+    ),
+    Rule(
+        "no_longer_needed",
+        "suicide",
+        1.0,
+        phrases=("het hoeft .. niet meer [voor|van] [mij|me] $",),
+    ),
+    Rule(
+        "end_it",
+        "suicide",
+        1.0,
+        phrases=(
+            "maak|maken|maakt|ga .. er .. eind|einde aan",
+            "er .. eind|einde aan [te] maken|maak",
+            "eind|einde aan mijn|het leven",
+            "mijn leven beeindigen|beeindig|stoppen|afsluiten",
+            "eruit [te] stappen|stap",
+        ),
+        unless=(
+            "relatie|ruzie|ruzies|gedoe|discussie|bedoel|baan|job|contract|vriendschap|"
+            "samenwerking|huwelijk|club|groep|groepsapp|vereniging|studie|opleiding|project",
+        ),
+    ),
+    Rule(
+        "kill_self",
+        "suicide",
+        1.0,
+        phrases=(
+            "me|mezelf .. van kant",
+            "mezelf|me .. van het leven beroven|beroof",
+            "mezelf|me .. om het leven brengen|breng",
+            "mezelf .. doden|dood_maken|doodmaken|vermoorden|ombrengen|ophangen|opknopen",
+            "me ophangen|opknopen|verhangen",
+            "hang|knoop me op",
+            "mezelf .. iets|wat .. aandoen|aandoe|aan_doen|aan_te_doen|aandeed",
+        ),
+    ),
+    Rule(
+        "jump",
+        "suicide",
+        1.0,
+        phrases=(
+            "voor|onder .. trein|metro|tram|vrachtwagen|auto|bus .. springen|spring|springe|"
+            "gooien|gooi|lopen|loop|stappen|stap|werpen",
+            "springen|spring|springe .. voor|onder|van|vanaf|uit|af .. trein|metro|tram|dak|brug|"
+            "flat|balkon|raam|gebouw|toren|flatgebouw|spoor",
+            "van|vanaf|uit|af .. dak|brug|flat|balkon|raam|gebouw|toren|flatgebouw .. springen|"
+            "springe|spring",
+        ),
+    ),
+    Rule(
+        "no_waking_up",
+        "suicide",
+        1.0,
+        phrases=("niet|nooit meer wakker [te] worden|word|wordt",),
+        unless=("baby|kindje|zoontje|dochtertje|kinderen|kids|hond",),
+    ),
+    Rule("farewell_letter", "suicide", 1.0, phrases=("afscheidsbrie*",)),
+    Rule(
+        "farewell_letters_for_after",
+        "suicide",
+        1.0,
+        all_of=("brief|brieven|briefje|briefjes|testament", "als ik er niet meer ben|was"),
+    ),
+    Rule("means_ready", "suicide", 1.0, phrases=("touw|strop .. klaar|klaarliggen|gekocht",)),
+    # ---- suicide: hints (0.5 each; two together make a crisis) ---------------------------
+    Rule(
+        "gone_soon",
+        "suicide",
+        0.6,
+        phrases=(
+            "morgen|straks|vannacht|binnenkort|volgende_week .. ben ik er niet meer",
+            "als ik er niet meer ben|was",
+            "mijn laatste bericht|berichtje",
+        ),
+    ),
+    Rule(
+        "goodbye",
+        "suicide",
+        0.4,
+        phrases=("sorry|bedankt|dank|vergeef .. voor alles $", "vaarwel|adieu"),
+    ),
+    Rule(
+        "plan_hint",
+        "suicide",
+        0.5,
+        phrases=(
+            "opgezocht|uitgezocht|nagedacht|bedacht|gegoogeld|gegoogled .. hoe ik .. doen",
+            "hoe ik het ga|wil|zal doen",
+        ),
+    ),
+    Rule(
+        "wants_to_vanish",
+        "suicide",
+        0.5,
+        phrases=(
+            "wil|wou|willen|kon|kunnen|zou .. verdwijnen",
+            "van de aardbodem verdwijnen",
+        ),
+    ),
+    Rule(
+        "cannot_go_on",
+        "suicide",
+        0.5,
+        phrases=(
+            "hoe lang ik .. nog volhoud|volhou|vol_hou|volhouden|trek|aankan",
+            "hou|houd .. het|dit .. niet meer vol",
+            "trek het|dit .. niet meer",
+            "kan [het|dit] .. niet meer [aan] $",
+            "weet het [echt|gewoon|allemaal|even] niet meer $",
+        ),
+    ),
+    Rule(
+        "pointless",
+        "suicide",
+        0.5,
+        phrases=(
+            "zinloos",
+            "uitzichtloos",
+            "geen uitweg",
+            "wat heeft het .. nog voor zin",
+            "het|alles heeft .. geen zin meer",
+            "het leven [zo] moe|beu",
+            "leven .. zo moe|beu",
+            "kms",
+        ),
+    ),
+    Rule("done_with_everything", "suicide", 0.5, all_of=("klaar", "met alles")),
+    # ---- self-harm -----------------------------------------------------------------------
+    Rule(
+        "selfharm_word",
+        "selfharm",
+        1.0,
+        phrases=("zelfbeschadig*|zelfverwond*|automutil*|zelfmutil*|selfharm|self_harm",),
+    ),
+    Rule(
+        "hurts_self",
+        "selfharm",
+        1.0,
+        phrases=(f"{VERWONDEN} .. mezelf", f"mezelf .. {VERWONDEN}"),
+        unless=("per ongeluk|perongeluk|oven|pan|strijkijzer|blikje|groente|groenten|brood|koken",),
+    ),
+    Rule(
+        "hurt_self_on_purpose",
+        "selfharm",
+        1.0,
+        all_of=(
+            "me gesneden|gebrand|gekrast|gekerfd|geslagen|verwond",
+            "expres|express|opzettelijk|opzet|bewust",
+        ),
+    ),
+    Rule(
+        "cuts_body",
+        "selfharm",
+        1.0,
+        all_of=(
+            "snij|snijd|snijden|sneed|gesneden|krassen|kraste|gekrast|opengekrast|kerf|kerven|"
+            "gekerfd|opengekrabd|scheermes*|mesje|mesjes",
+            "arm|armen|pols|polsen|been|benen|dij|dijen|bovenbeen|bovenbenen|huid|buik",
+            "mijn|ik",
+        ),
+        unless=("per ongeluk|perongeluk|ongeluk|kat|poes|hond|gevallen|val|fiets",),
+    ),
+    Rule("scratches_open", "selfharm", 1.0, phrases=("krab|kras|krabben|krassen .. open|kapot",)),
+    Rule(
+        "started_cutting_again",
+        "selfharm",
+        1.0,
+        phrases=(
+            "begonnen|begin|beginnen .. met snijden|krassen|kerven",
+            "weer aan het snijden|krassen|kerven",
+        ),
+    ),
+    Rule(
+        "head_against_wall",
+        "selfharm",
+        1.0,
+        all_of=(
+            "mijn hoofd",
+            "muur|deur|tafel",
+            "slaan|sla|geslagen|sloeg|bonken|bonk|gebonkt|beuken|gebeukt",
+        ),
+        unless=(PARTNER,),
+    ),
+    # ---- overdose ------------------------------------------------------------------------
+    Rule(
+        "overdose_word",
+        "overdose",
+        1.0,
+        phrases=("overdosis|overdose|overdoses",),
+        unless=("hij|zij|ze|broer|zus|vriend|vriendin|vader|moeder|zoon|dochter|film|serie",),
+    ),
+    Rule(
+        "many_pills",
+        "overdose",
+        1.0,
+        all_of=(QUANTITY, DRUGS, INTAKE),
+        unless=(
+            "mg|milligram|gram|ml|voorgeschreven|recept|herhaalrecept|apotheek|zoals_altijd|"
+            "zoals_afgesproken|netjes|braaf|vergeten|herinnering|dokter|huisarts|arts|"
+            "zijn_op|is_op|bijna_op",
+        ),
+    ),
+    Rule(
+        "pills_and_drink",
+        "overdose",
+        0.5,
+        all_of=(DRUGS, "drank|alcohol|wijn|bier|wodka|whisky|sterke_drank", INTAKE),
+        unless=("geen|niet|mag|mogen",),
+    ),
+    # ---- partner danger: clear -----------------------------------------------------------
+    Rule(
+        "threat_to_kill",
+        "partner_danger",
+        1.0,
+        phrases=(
+            "me|mij .. vermoorden|vermoordt|vermoord|afmaken|afmaakt|af_te_maken|doodmaken|"
+            "doodmaakt|dood_maken|dood_maakt|dood_te_maken|doodslaan|doodslaat|dood_slaan|"
+            "om_zeep_helpen|koud_maken",
+            "vermoordt|vermoord|vermoorden me|mij",
+            "maakt|slaat .. me|mij dood|af $",
+        ),
+        needs=(PARTNER,),
+        unless=(JOKES,),
+    ),
+    Rule(
+        "threat_to_harm",
+        "partner_danger",
+        1.0,
+        phrases=(
+            "dreig*|gedreigd .. me|mij .. te_slaan|pijn_te_doen|iets_aan_te_doen|wat_aan_te_doen|"
+            "kapot_te_maken|te_steken|neer_te_steken|te_wurgen|te_schieten|neer_te_schieten|"
+            "op_te_sluiten|in_elkaar_te_slaan|te_pakken",
+            "hij|ze|zij .. me|mij .. iets|wat aan_te_doen|aandoet|aandoen|aan_doen|aandeed",
+            "zegt|zei|gaat|zal|dreigt|dreigde .. me|mij .. kapot_maken|kapotmaken|kapotmaakt|"
+            "kapot_maakt|kapot_te_maken",
+        ),
+        unless=(JOKES,),
+    ),
+    Rule(
+        "violence",
+        "partner_danger",
+        1.0,
+        phrases=(
+            "slaat|sloeg|slaan|schopt|schopte|schoppen|wurgt|wurgde|wurgen|stompt|stompte|"
+            "mishandelt|mishandelde|verkracht|verkrachtte|trapt|trapte .. me|mij",
+            "me|mij .. geslagen|geschopt|gewurgd|gestompt|mishandeld|verkracht|getrapt|"
+            "neergestoken|in_elkaar_geslagen|door_elkaar_geschud",
+            "word|werd|ben .. geslagen|mishandeld|geschopt|verkracht|gewurgd|in_elkaar_geslagen",
+            "duwt|duwde|gooit|gooide|smeet|smijt .. me|mij .. tegen|van|op|door|omver|uit",
+            "me|mij .. tegen|van .. geduwd|gegooid|gesmeten",
+            "gooit|gooide|smeet|smijt|gegooid|gesmeten .. naar|op|tegen me|mij",
+            "keel .. dichtgeknepen|dichtgedrukt|dichtgeknepen|dicht|toegeknepen|toegedrukt",
+            "bij de keel",
+            "dwingt|dwong|gedwongen .. seks",
+        ),
+        unless=(
+            "peuter|baby|kindje|zoontje|dochtertje|training|sparren|judo|boksen|kickboksen|bal",
+        ),
+    ),
+    Rule(
+        "weapon",
+        "partner_danger",
+        1.0,
+        all_of=(
+            "mes|messen|pistool|wapen|geweer|vuurwapen|schaar|hamer|knuppel|honkbalknuppel",
+            "op_me|naar_me|tegen_me|bedreigd|bedreig*|dreig*|gericht|af_$|zwaaien|zwaaide|"
+            "zwaait|gebruiken|steken|stak|schieten|neersteken|neerschieten",
+        ),
+    ),
+    Rule(
+        "locked_in",
+        "partner_danger",
+        1.0,
+        phrases=(
+            "sluit|sloot|sluiten .. me|mij .. op",
+            "me|mij .. opgesloten|opsluiten|opsluit|op_te_sluiten",
+            "mag|mocht .. huis|deur niet uit",
+            "mag|mocht .. niet naar buiten",
+        ),
+        unless=("dokter|huisarts|arts|griep|ziek|koorts|corona|covid|quarantaine|isolatie|straf",),
+    ),
+    Rule(
+        "stalking",
+        "partner_danger",
+        1.0,
+        phrases=(
+            "stalkt|stalken|stalker|gestalkt|stalking|stalk",
+            "achtervolgt|achtervolgen|achtervolgde .. me|mij",
+            "word|werd .. achtervolgd",
+            "volgt|volgde|volgen .. me|mij .. overal|achterna|naar_huis|naar_mijn_werk|"
+            "naar_het_werk|naar_school",
+            "staat|stond|duikt|dook|is .. overal .. waar ik",
+            "duikt|dook .. overal op",
+        ),
+        unless=("pech|ongeluk",),
+    ),
+    Rule(
+        "waits_at_door",
+        "partner_danger",
+        1.0,
+        phrases=(
+            "staat|stond|staan|wacht|wachtte .. voor|bij|aan|onder .. mijn deur|huis|raam|werk|"
+            "flat|woning|appartement",
+            "voor|bij|aan|onder mijn deur|huis|raam|werk|flat|woning .. te wachten|staan|posten",
+            "wacht|wachtte|opwacht .. me|mij .. op",
+            "me|mij .. opwacht|opwachten|op_te_wachten",
+        ),
+        needs=(FREQUENT,),
+    ),
+    # ---- partner danger: hints -----------------------------------------------------------
+    Rule(
+        "took_phone_or_keys",
+        "partner_danger",
+        0.5,
+        phrases=(
+            "telefoon|gsm|mobiel|sleutels|sleutel|paspoort|bankpas .. afgepakt|afgenomen|"
+            "weggenomen|afpakt|afneemt|kapotgemaakt",
+        ),
+    ),
+    Rule(
+        "door_locked",
+        "partner_danger",
+        0.5,
+        phrases=("deur|deuren .. op_slot|opslot|afgesloten",),
+        needs=(PARTNER,),
+    ),
+    Rule(
+        "cannot_leave",
+        "partner_danger",
+        0.5,
+        phrases=("kan|mag|durf .. niet weg|weggaan $", "durf|durft .. niet naar huis"),
+    ),
+    Rule(
+        "tracked",
+        "partner_danger",
+        0.5,
+        phrases=(
+            "tracker|spyware|volgapp",
+            "leest|controleert|checkt .. al mijn berichten",
+        ),
+    ),
+    Rule(
+        "afraid_of_partner",
+        "partner_danger",
+        0.5,
+        phrases=(
+            "bang|angstig .. voor|van hem|haar",
+            "bang|angstig voor|van mijn man|vrouw|vriend|vriendin|partner|ex|lief",
+            "niet veilig .. thuis|bij_hem|bij_haar",
+            "onveilig .. thuis|bij_hem|bij_haar",
+            "voel me .. onveilig",
+            "ik ben [zo|echt|heel|zo_ontzettend|doods] bang $",
+            "doodsbang|doodsbenauwd",
+        ),
+    ),
+    Rule(
+        "partner_turns_scary",
+        "partner_danger",
+        0.5,
+        phrases=("hij|ze|zij .. eng|agressief|gewelddadig|dreigend|intimiderend",),
+    ),
+    Rule(
+        "door_banging",
+        "partner_danger",
+        0.5,
+        phrases=(
+            "bonkt|bonken|bonkte|beukt|beuken|trapt|trappen|schopt|schoppen|ramt|rammen .. "
+            "op|tegen .. deur|raam",
+        ),
+    ),
+)
+
+# --------------------------------------------------------------------------------------------
+# Template compiler
+# --------------------------------------------------------------------------------------------
+
+_WORD = "[a-z0-9]+"
+_NEG = "|".join(sorted(NEGATIONS))
+# Up to three other words, never a negation: "mezelf nooit iets aandoen" must not match.
+_GAP = rf"(?: (?!(?:{_NEG})(?![a-z0-9])){_WORD}){{0,3}}"
+_CLAUSE_END = rf"(?= [.,]| (?:{'|'.join(CLAUSE_WORDS)})(?![a-z0-9])|$)"
+
+
+def _alternatives(token: str) -> str:
+    """Regex for one template token: `a|b`, `pre*`, `te_veel`, `op_$`, or a class like `[0-9]+`."""
+    parts = []
+    for alt in token.split("|"):
+        at_end = alt.endswith("_$")
+        words = alt.removesuffix("_$").split("_")
+        regex = " ".join(
+            re.escape(w[:-1]) + "[a-z0-9]*" if w.endswith("*") else w for w in words if w
+        )
+        parts.append(regex + (_CLAUSE_END if at_end else ""))
+    return "(?:" + "|".join(parts) + ")"
+
+
+def _compile_template(template: str) -> str:
+    """Turn one phrase template into a regex over normalised text (see the module docstring)."""
+    out = ""
+    for token in template.split():
+        if token == "..":
+            out += _GAP
+        elif token == "$":
+            out += _CLAUSE_END
+        elif token.startswith("[") and token.endswith("]"):
+            out += "(?: " + _alternatives(token[1:-1]) + ")?"
+        else:
+            out += (" " if out else "") + _alternatives(token)
+    return rf"(?<![a-z0-9]){out}(?![a-z0-9])"
+
+
+def _compile_any(templates: Iterable[str]) -> re.Pattern[str] | None:
+    """One regex matching any of the templates, or None for none."""
+    regexes = [_compile_template(t) for t in templates]
+    return re.compile("|".join(f"(?:{r})" for r in regexes)) if regexes else None
+
+
+# Words too common to make a good trigger for a rule (see `_trigger`).
+_COMMON = frozenset(
+    "ik me mij mijn het de een er hij ze zij dat wil ga is ben heb van voor op aan".split()
+)
+
+
+@dataclass(frozen=True)
+class _Trigger:
+    """Words of which one must be in the sentence before a rule's regexes are worth running."""
+
+    words: frozenset[str]
+    prefixes: tuple[str, ...]
+    always: bool
+
+    def fires(self, tokens: frozenset[str]) -> bool:
+        if self.always or not self.words.isdisjoint(tokens):
+            return True
+        return any(t.startswith(p) for p in self.prefixes for t in tokens)
+
+
+def _token_options(token: str) -> tuple[list[str], bool] | None:
+    """First words of a mandatory template token's alternatives; None if not usable."""
+    if token in ("..", "$") or token.startswith("["):
+        return None
+    firsts = [alt.split("_")[0] for alt in token.split("|")]
+    if not all(re.fullmatch(r"[a-z]+\*?", w) for w in firsts):
+        return None
+    return firsts, any(w in _COMMON for w in firsts)
+
+
+def _best_options(templates: Iterable[str]) -> list[str] | None:
+    """The alternatives of the most selective mandatory token among the templates' tokens."""
+    options = [o for t in templates for o in map(_token_options, t.split()) if o is not None]
+    if not options:
+        return None
+    return min(options, key=lambda o: (o[1], len(o[0])))[0]
+
+
+def _trigger(rule: Rule) -> _Trigger:
+    """Build the rule's cheap pre-check: some word that every match of the rule must contain."""
+    chosen: list[str] = []
+    if rule.all_of:
+        best = _best_options(rule.all_of)
+        if best is None:
+            return _Trigger(frozenset(), (), True)
+        chosen = best
+    for template in rule.phrases:
+        best = _best_options([template])
+        if best is None:
+            return _Trigger(frozenset(), (), True)
+        chosen.extend(best)
+    words = frozenset(w for w in chosen if not w.endswith("*"))
+    prefixes = tuple(sorted({w[:-1] for w in chosen if w.endswith("*")}))
+    return _Trigger(words, prefixes, False)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    rule: Rule
+    trigger: _Trigger
+    phrases: re.Pattern[str] | None
+    groups: tuple[re.Pattern[str], ...]
+    needs: re.Pattern[str] | None
+    unless: re.Pattern[str] | None
+
+
+def _compile_rule(rule: Rule) -> _Compiled:
+    if bool(rule.phrases) == bool(rule.all_of):
+        raise ValueError(f"rule {rule.name}: give either phrases or all_of")
+    groups = tuple(p for p in (_compile_any([g]) for g in rule.all_of) if p is not None)
+    return _Compiled(
+        rule,
+        _trigger(rule),
+        _compile_any(rule.phrases),
+        groups,
+        _compile_any(rule.needs),
+        _compile_any(rule.unless),
+    )
+
+
+_COMPILED = tuple(_compile_rule(r) for r in RULES)
+_IDIOMS = _compile_any(IDIOMS)
+_PAST = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(PAST)})(?![a-z0-9])")
+_RESOLVED = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(RESOLVED)})(?![a-z0-9])")
+_RECURRING = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(RECURRING)})(?![a-z0-9])")
+_NEGATING = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(NEGATING_PHRASES)})(?![a-z0-9])")
+_DISCLAIMER = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(DISCLAIMERS)})(?![a-z0-9])")
+_CLAUSE_SPLIT = re.compile(rf" , | (?:{'|'.join(CLAUSE_WORDS)})(?![a-z0-9])")
+
+
+def _vocabulary() -> frozenset[str]:
+    """Every plain word the rules spell out (prefixes without their `*`): typo-fix targets."""
+    texts: list[str] = []
+    for rule in RULES:
+        texts.extend(rule.phrases + rule.all_of + rule.needs + rule.unless)
+    words = set()
+    for text in texts:
+        for word in re.split(r"[\s|_\[\]]+", text):
+            word = word.removesuffix("*")
+            if re.fullmatch(r"[a-z]+", word):
+                words.add(word)
+    return frozenset(words)
+
+
+_VOCAB = _vocabulary()
+# Only long words are fixed, and only for one letter too many, too few or two swapped: a
+# substitution would turn real words into rule words ("opvangen" -> "ophangen").
+_TYPO_MIN = 7
+_VOCAB_LONG = frozenset(w for w in _VOCAB if len(w) >= _TYPO_MIN)
+
+
+def _deletes(word: str) -> Iterator[str]:
+    for i in range(len(word)):
+        yield word[:i] + word[i + 1 :]
+
+
+def _swaps(word: str) -> Iterator[str]:
+    for i in range(len(word) - 1):
+        yield word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+
+# A token with one letter missing from a rule word.
+_MISSING_LETTER: dict[str, str] = {}
+for _w in sorted(_VOCAB_LONG):
+    for _d in _deletes(_w):
+        _MISSING_LETTER.setdefault(_d, _w)
+
+
+@lru_cache(maxsize=8192)
+def _fix_token(token: str) -> str:
+    """One token to the form the rules use: folded letter runs, shorthand, one-letter typos."""
+    token = re.sub(r"([a-z])\1{2,}", r"\1\1", token)
+    if token in SPELLING:
+        return SPELLING[token]
+    if token in _VOCAB or not token.isalpha():
+        return token
+    single = re.sub(r"([a-z])\1+", r"\1", token)
+    if single != token and single in _VOCAB:
+        return single
+    if len(token) >= _TYPO_MIN - 1 and token in _MISSING_LETTER:
+        return _MISSING_LETTER[token]
+    if len(token) > _TYPO_MIN:
+        for candidate in (*_deletes(token), *_swaps(token)):
+            if candidate in _VOCAB_LONG:
+                return candidate
+    return token
+
+
+def normalise(text: str) -> str:
+    """Lower-case, accent-free, shorthand-expanded text; '.' and ',' stand between clauses."""
+    text = unicodedata.normalize("NFKD", text[:MAX_CHARS].lower())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"['\u2019`]", "", text)  # m'n -> mn, 'k -> k
+    text = re.sub(r"[.!?;\n\r]+", " . ", text)
+    text = re.sub(r"[,:()\u2013\u2014-]+|\s-\s", " , ", text)
+    text = re.sub(r"[^a-z0-9.,]+", " ", text)
+    tokens: list[str] = []
+    for token in text.split():
+        if token in ".,":
+            # A run of marks is one boundary; a full stop wins over a comma.
+            if tokens and tokens[-1] in ".,":
+                tokens[-1] = "." if "." in (token, tokens[-1]) else ","
+            elif tokens:
+                tokens.append(token)
+        else:
+            tokens.append(_fix_token(token))
+    text = " ".join(tokens).rstrip(" .,")
+    for pattern, stem in STEMS:
+        text = pattern.sub(stem, text)
+    for pattern_text, joined in JOINED:
+        text = re.sub(pattern_text, joined, text)
+    return text
+
+
+def _mask_idioms(text: str) -> str:
+    if _IDIOMS is None:
+        return text
+    return _IDIOMS.sub(lambda m: " ".join("idiom" for _ in m.group(0).split()), text)
+
+
+def _clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """The clause (between commas or joining words) around a match."""
+    left, right = 0, len(sentence)
+    for m in _CLAUSE_SPLIT.finditer(sentence):
+        if m.end() <= start:
+            left = m.end()
+        elif m.start() >= end and right == len(sentence):
+            right = m.start()
+    return left, right
+
+
+def _negated(sentence: str, start: int, clause_start: int) -> bool:
+    """A negation in the few words before the match, in its clause, not beyond its 'ik'."""
+    before = sentence[clause_start:start]
+    if _NEGATING.search(before):
+        return True
+    words = before.split()[-4:]
+    for i in range(len(words) - 1, -1, -1):
+        if words[i] == "ik":
+            return False
+        # "ik weet niet hoe lang ..." does not deny what follows.
+        if words[i] in NEGATIONS and (i == 0 or words[i - 1] not in NOT_DENYING):
+            return True
+    return False
+
+
+def _first_match(
+    pattern: re.Pattern[str], sentence: str, negatable: bool = True
+) -> tuple[re.Match[str] | None, str]:
+    """The first match that no negation cancels, and why the others were dropped."""
+    dropped = ""
+    for m in pattern.finditer(sentence):
+        left, _ = _clause_bounds(sentence, m.start(), m.end())
+        if negatable and _negated(sentence, m.start(), left):
+            dropped = "negated"
+            continue
+        return m, ""
+    return None, dropped
+
+
+@dataclass(frozen=True)
+class _Hit:
+    rule: Rule
+    weight: float
+    note: str  # "" or the guard that lowered it
+
+
+def _match_rule(c: _Compiled, sentence: str, message: str) -> tuple[_Hit | None, str]:
+    """Does the rule fire in this sentence? Returns the hit or the guard that stopped it."""
+    if c.phrases is not None:
+        m, dropped = _first_match(c.phrases, sentence)
+        if m is None:
+            return None, dropped
+        anchor = m
+    else:
+        anchors = []
+        for group in c.groups:
+            gm, dropped = _first_match(group, sentence)
+            if gm is None:
+                return None, dropped
+            anchors.append(gm)
+        anchor = anchors[0]
+    if c.needs is not None and not c.needs.search(sentence):
+        return None, ""
+    if c.unless is not None and c.unless.search(sentence):
+        return None, "context"
+    if _DISCLAIMER.search(sentence):
+        return None, "negated"
+    left, right = _clause_bounds(sentence, anchor.start(), anchor.end())
+    if _PAST.search(sentence[left:right]) and not _RECURRING.search(message):
+        if _RESOLVED.search(message):
+            return None, "past"
+        # A past without "it is over" still deserves a question, not the crisis text.
+        return _Hit(c.rule, min(c.rule.weight, UNCLEAR_AT), "past"), ""
+    return _Hit(c.rule, c.rule.weight, ""), ""
+
+
+def assess(text: str) -> Assessment:
+    """Judge one client message: crisis, unclear or ok, with a category and a rule name."""
+    message = _mask_idioms(normalise(text))
+    if not message:
+        return Assessment("ok", None, "empty")
+    scores: dict[Category, float] = {}
+    best: dict[Category, _Hit] = {}
+    fired: set[str] = set()
+    guard = ""
+    for sentence in message.split(" . "):
+        tokens = frozenset(sentence.split())
+        for compiled in _COMPILED:
+            if not compiled.trigger.fires(tokens):
+                continue
+            hit, why = _match_rule(compiled, sentence, message)
+            if hit is None:
+                if why and not guard:
+                    guard = f"{why}:{compiled.rule.name}"
+                continue
+            cat = hit.rule.category
+            if hit.rule.name in fired:
+                continue  # a rule counts once per message, however often it matches
+            fired.add(hit.rule.name)
+            scores[cat] = scores.get(cat, 0.0) + hit.weight
+            if cat not in best or hit.weight > best[cat].weight:
+                best[cat] = hit
+    for level, threshold in (("crisis", CRISIS_AT), ("unclear", UNCLEAR_AT)):
+        for cat in PRIORITY:
+            if scores.get(cat, 0.0) >= threshold - 1e-9:
+                hit = best[cat]
+                note = f"{hit.note}:" if hit.note else ""
+                return Assessment(level, cat, f"{note}{hit.rule.name}")  # type: ignore[arg-type]
+    return Assessment("ok", None, guard or "no_signal")
+
+
+def safety_check_command(inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    """`coachbot safety-check`: one message per input line, `level<TAB>category<TAB>reason` out."""
+    for line in inp:
+        a = assess(line.rstrip("\r\n"))
+        out.write(f"{a.level}\t{a.category or '-'}\t{a.reason}\n")
+        out.flush()
+    return 0
