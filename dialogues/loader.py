@@ -544,16 +544,6 @@ def _node(node_id: str, raw: Any, line: int, file: str, problems: list[Problem])
     for key in ("reason", "dialogue", "after_hours"):
         if key in raw and kind != "action":
             problems.append(error("E002", file, lines[key], f"'{key}' only belongs with 'action'"))
-    if kind in ("choices", "ask", "ask_var") and not say:
-        problems.append(
-            error(
-                "E022",
-                file,
-                line,
-                f"the node '{node_id}' waits for the client but says nothing",
-                "Add 'say:' with the question",
-            )
-        )
     return Node(id=node_id, line=line, kind=kind, say=say, lines=lines, **fields)
 
 

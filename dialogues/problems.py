@@ -56,7 +56,8 @@ class Problem:
         """The one-line form: `E012 file.yaml:41: problem. How to fix.`."""
         text = f"{self.code} {self.file}:{self.line}: {self.message.rstrip('.')}."
         if self.hint:
-            text += f" {self.hint.rstrip('.')}."
+            hint = self.hint.rstrip(".")
+            text += f" {hint}" + ("" if hint.endswith(("?", "!")) else ".")
         return text
 
     def to_json(self) -> dict[str, object]:

@@ -424,6 +424,16 @@ def _check_choices(d: Dialogue) -> list[Problem]:
                             f"Give '{name}' a number as its default, e.g. 0",
                         )
                     )
+        if node.waits and not node.say:
+            out.append(
+                error(
+                    "E022",
+                    d.file,
+                    node.line,
+                    f"the node '{node.id}' waits for the client but says nothing",
+                    "Add 'say:' with the question",
+                )
+            )
         if node.kind == "ask_var" and node.ask not in d.variables:
             out.append(
                 error(

@@ -65,7 +65,9 @@ def test_full_session_every_node_kind(lib, via_json: bool) -> None:  # type: ign
     assert d.state.node == "lijf"
 
     out = d.send(TextReceived("Mijn maag trekt samen"))  # ask -> branch -> say -> call
-    assert of_type(out, SaveAnswer) == [SaveAnswer("stokt-2", "lijf_signaal", "Mijn maag trekt samen")]
+    assert of_type(out, SaveAnswer) == [
+        SaveAnswer("stokt-2", "lijf_signaal", "Mijn maag trekt samen")
+    ]
     assert "Je schreef: Mijn maag trekt samen." in joined(out)  # branch went to 'zoeker'
     assert d.state.dialogue == "ademhaling" and len(d.state.stack) == 1
     assert d.state.stack[0].dialogue == "stokt-2" and d.state.stack[0].node == "coach"
@@ -387,7 +389,16 @@ def test_state_json_is_small_and_named(lib, via_json: bool) -> None:  # type: ig
     d.press("Ik zoek vaak")
     d.send(TextReceived("iets"))
     data = d.state.to_json()
-    assert set(data) == {"format", "dialogue", "node", "vars", "answers", "version", "nonce", "stack"}
+    assert set(data) == {
+        "format",
+        "dialogue",
+        "node",
+        "vars",
+        "answers",
+        "version",
+        "nonce",
+        "stack",
+    }
     assert data["stack"] == [
         {"dialogue": "stokt-2", "node": "coach", "version": 1, "answers": {"lijf_signaal": "iets"}}
     ]
