@@ -123,6 +123,7 @@ class BotApi:
         self.webhook: Webhook | None = None
         self._on_webhook_change = on_webhook_change
         self._poll_generation = 0
+        self.closing = False
         self.handlers: dict[str, Handler] = {
             name[2:]: getattr(self, name) for name in dir(self) if name.startswith("m_")
         }
@@ -336,7 +337,7 @@ class BotApi:
             if updates:
                 return [updates[k] for k in range(min(limit, len(updates)))]
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 or self.closing:
                 return []
             await world.update_signal.wait(left)
             if generation != self._poll_generation:

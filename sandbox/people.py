@@ -139,7 +139,7 @@ class _People:
             since = 0  # the sandbox restarted under the page: start over
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
-        while chat.seq <= since:
+        while chat.seq <= since and not self.sb.closing:
             left = deadline - loop.time()
             if left <= 0:
                 break

@@ -49,6 +49,9 @@ class Sandbox:
         self.violations: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        # Long benchmarks may switch this off to keep memory flat.
+        self.record_requests = True
+        self.closing = False
         self.info: dict[str, Any] = {}
         self.static_dir = Path(__file__).resolve().parent / "static"
         self._runner: web.AppRunner | None = None
@@ -96,6 +99,11 @@ class Sandbox:
 
     async def stop(self) -> None:
         """Stop serving and end webhook delivery."""
+        self.closing = True
+        self.api.closing = True
+        self.world.update_signal.fire()  # pending long polls answer now
+        for chat in self.world.chats.values():
+            chat.changed.fire()
         if self._webhook_task is not None:
             self._webhook_task.cancel()
             await asyncio.gather(self._webhook_task, return_exceptions=True)
@@ -132,10 +140,12 @@ class Sandbox:
         try:
             params = self.spec.validate(method, raw, form, files)
         except SpecError as exc:
-            self.requests.append((method, _loggable(raw)))
+            if self.record_requests:
+                self.requests.append((method, _loggable(raw)))
             self._record_violation(method, str(exc))
             return _error(400, str(exc))
-        self.requests.append((method, params))
+        if self.record_requests:
+            self.requests.append((method, params))
 
         fault = self.faults.take(method, params.get("chat_id"))
         if fault is not None:
@@ -187,7 +197,7 @@ class Sandbox:
     # -- webhook delivery -------------------------------------------------------------------
 
     def _webhook_changed(self) -> None:
-        if self.api.webhook is not None and self._webhook_task is None:
+        if self.api.webhook is not None and self._webhook_task is None and not self.closing:
             self._webhook_task = asyncio.get_running_loop().create_task(self._deliver_webhooks())
 
     async def _deliver_webhooks(self) -> None:
@@ -217,8 +227,6 @@ class Sandbox:
                     )
         finally:
             self._webhook_task = None
-            if self.api.webhook is not None and self._runner is not None:
-                self._webhook_changed()
 
     async def _post_update(
         self,

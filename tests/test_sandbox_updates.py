@@ -198,3 +198,52 @@ async def test_webhook_delivery_with_secret_token(sb: Sandbox, bot: telegram.Bot
         assert [u.message.text for u in await bot.get_updates()] == ["weer polling"]
     finally:
         await runner.cleanup()
+
+
+async def test_a_plain_ptb_application_runs_on_the_sandbox(sb: Sandbox) -> None:
+    """An unmodified Application with polling, a rate limiter and an echo handler."""
+    from telegram.ext import AIORateLimiter, ApplicationBuilder, MessageHandler, filters
+
+    async def echo(update: telegram.Update, context: object) -> None:
+        assert update.effective_message is not None
+        text = f"Je zei: {update.effective_message.text}"
+        await update.effective_message.reply_text(text, do_quote=True)
+
+    app = (
+        ApplicationBuilder()
+        .token(sb.token)
+        .base_url(sb.base_url)
+        .base_file_url(sb.base_file_url)
+        .rate_limiter(AIORateLimiter())
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    anna = sb.add_user("Anna")
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=5)
+        try:
+            await sb.send_text(anna.id, "hallo")
+            (reply,) = await sb.wait_for(anna.id, timeout=5)
+            assert reply["text"] == "Je zei: hallo"
+            assert reply["reply_to_message"]["text"] == "hallo"
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    assert sb.violations == []
+
+
+async def test_stop_ends_a_pending_long_poll_at_once() -> None:
+    sandbox = Sandbox()
+    await sandbox.start()
+    async with httpx.AsyncClient(timeout=10) as client:
+        poll = asyncio.create_task(
+            client.post(f"{sandbox.base_url}{sandbox.token}/getUpdates", json={"timeout": 30})
+        )
+        await asyncio.sleep(0.2)
+        began = time.monotonic()
+        await sandbox.stop()
+        answer = await poll
+    assert time.monotonic() - began < 1.0
+    assert answer.json() == {"ok": True, "result": []}
