@@ -934,7 +934,9 @@
       ),
     );
 
-    const row = h("div", { class: "message-row" }, bubble);
+    // Bubble and keyboard share one column, so the buttons are as wide as the bubble.
+    const body = h("div", { class: "message-body" }, bubble);
+    const row = h("div", { class: "message-row" }, body);
     row.append(
       h(
         "button",
@@ -966,7 +968,10 @@
     }
 
     const keyboard = msg.reply_markup && msg.reply_markup.inline_keyboard;
-    if (Array.isArray(keyboard) && keyboard.length) li.append(renderInlineKeyboard(chatId, msg, keyboard));
+    if (Array.isArray(keyboard) && keyboard.length) {
+      li.classList.add("has-keyboard");
+      body.append(renderInlineKeyboard(chatId, msg, keyboard));
+    }
     return li;
   }
 
