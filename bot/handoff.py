@@ -217,12 +217,12 @@ def availability(cfg: CoachConfig, now: datetime, period: Away | None) -> str:
     opening = next_opening(cfg, now, back)
     if period is not None:
         first = period.message or cfg.away_message
-        when = f" Je coach is terug op {day_words(period.back, today)}" + (
-            f" en reageert vanaf {day_words(opening.astimezone(tz).date(), today)} "
-            f"{hhmm(opening.astimezone(tz).time())}."
-            if opening
-            else "."
-        )
+        when = f" Je coach is terug op {day_words(period.back, today)}"
+        if opening is not None:
+            local = opening.astimezone(tz)
+            day = "" if local.date() == period.back else f"{day_words(local.date(), today)} "
+            when += f" en reageert vanaf {day}{hhmm(local.time())}"
+        when += "."
         return html.escape(first, quote=False) + when
     if opening is None:
         return html.escape(cfg.away_message, quote=False)
@@ -515,7 +515,9 @@ async def post_card(svc: Services, bot: Any, client: Client) -> None:
     )
 
 
-async def say_to_coaches(svc: Services, bot: Any, client: Client, text: str) -> None:
+async def say_to_coaches(
+    svc: Services, bot: Any, client: Client, text: str, *, card_if_new: bool = True
+) -> None:
     """A line (HTML) about this client in their topic, or to each coach privately."""
     if group_mode(svc):
 
@@ -524,7 +526,7 @@ async def say_to_coaches(svc: Services, bot: Any, client: Client, text: str) -> 
                 chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread_id
             )
 
-        await in_topic(svc, bot, client, send)
+        await in_topic(svc, bot, client, send, card_if_new=card_if_new)
         return
     head = f"<b>{html.escape(label(client))}</b>\n"
     await to_coaches_privately(
@@ -671,12 +673,10 @@ async def alert(svc: Services, bot: Any, client: Client, level: str, category: s
             f"⚠️ <b>Veiligheid: onduidelijk signaal</b> ({html.escape(what)}). "
             "De cliënt kreeg een vraag of het veilig is."
         )
-    if group_mode(svc):
-        await say_to_coaches(svc, bot, client, text)
-    else:
-        await say_to_coaches(
-            svc, bot, client, text + "\n<i>Beantwoord dit bericht om de cliënt te schrijven.</i>"
-        )
+    if not group_mode(svc):
+        text += "\n<i>Beantwoord dit bericht om de cliënt te schrijven.</i>"
+    # The card with the flag follows the loud line, so a new topic does not get two cards.
+    await say_to_coaches(svc, bot, client, text, card_if_new=False)
     await post_card(svc, bot, client)
     log.warning("coach alerted", extra={"user_id": client.user_id, "level": level})
 
