@@ -544,6 +544,17 @@ def test_page_renders_what_a_bot_sends_and_sends_what_a_person_does(
         lambda u: u.message is not None and u.message.document is not None, "a file"
     )
 
+    # Accessible basics: a labelled input, real buttons.
+    label = page.driver.find_element(By.CSS_SELECTOR, 'label[for="message-input"]')
+    assert label.get_attribute("textContent") == "Bericht"
+    assert {
+        b.tag_name for b in page.driver.find_elements(By.CSS_SELECTOR, hook("inline-button"))
+    } <= {
+        "button",
+        "a",
+    }
+    assert page.el("send-button").tag_name == "button"
+
     page.screenshot(tmp_path / "bare-client.png")
     assert page.script_errors() == []
     assert sandbox.violations == []
@@ -631,5 +642,14 @@ def test_coach_sees_topics_writes_in_a_topic_and_replies_in_private(
     assert not page.el("reply-bar").is_displayed()
 
     page.screenshot(tmp_path / "bare-coach.png")
+
+    # At phone width the page shows either the chat or the list, with a way back.
+    page.driver.set_window_size(420, 860)
+    page.until(lambda d: not page.el("chat-list").is_displayed(), "the list to step aside")
+    assert page.el("message-input").is_displayed()
+    page.el("back-button").click()
+    page.until(lambda d: page.el("chat-list").is_displayed(), "the list after Terug")
+    assert not page.el("message-input").is_displayed()
+    page.screenshot(tmp_path / "bare-coach-phone.png")
     assert page.script_errors() == []
     assert sandbox.violations == []
