@@ -112,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--show", action="store_true", help="list misses of the tune part")
     parser.add_argument("--show-heldout", action="store_true", help="list held-out misses too")
+    parser.add_argument("--rounds", type=int, default=20, help="timing rounds over the set")
     args = parser.parse_args(argv)
     examples = load_set()
     pairs = run(examples)
@@ -133,13 +134,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     texts = [e.text for e in examples]
-    rounds = 20
-    start = time.perf_counter()
+    rounds = max(1, args.rounds)
+    # The machine is shared: the best round is the fairest figure for the code itself.
+    best = float("inf")
     for _ in range(rounds):
+        start = time.perf_counter()
         for text in texts:
             assess(text)
-    per_message_ms = (time.perf_counter() - start) * 1000 / (rounds * len(texts))
-    print(f"speed: {per_message_ms:.4f} ms per message (mean over {rounds * len(texts)})")
+        best = min(best, time.perf_counter() - start)
+    print(f"speed: {best * 1000 / len(texts):.4f} ms per message (best of {rounds} rounds)")
 
     shown = {"tune"} if args.show else set()
     if args.show_heldout:

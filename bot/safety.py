@@ -840,6 +840,8 @@ _VOCAB = _vocabulary()
 # Only long words are fixed, and only for one letter too many, too few or two swapped: a
 # substitution would turn real words into rule words ("opvangen" -> "ophangen").
 _TYPO_MIN = 7
+# Two swapped letters seldom make another real word, so shorter words may be fixed that way.
+_SWAP_MIN = 6
 _VOCAB_LONG = frozenset(w for w in _VOCAB if len(w) >= _TYPO_MIN)
 
 
@@ -874,8 +876,12 @@ def _fix_token(token: str) -> str:
     if len(token) >= _TYPO_MIN - 1 and token in _MISSING_LETTER:
         return _MISSING_LETTER[token]
     if len(token) > _TYPO_MIN:
-        for candidate in (*_deletes(token), *_swaps(token)):
+        for candidate in _deletes(token):
             if candidate in _VOCAB_LONG:
+                return candidate
+    if len(token) >= _SWAP_MIN:
+        for candidate in _swaps(token):
+            if candidate in _VOCAB:
                 return candidate
     return token
 
@@ -1024,10 +1030,12 @@ def assess(text: str) -> Assessment:
     return Assessment("ok", None, guard or "no_signal")
 
 
-def safety_check_command(inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
-    """`coachbot safety-check`: one message per input line, `level<TAB>category<TAB>reason` out."""
-    for line in inp:
+def safety_check_command(inp: TextIO | None = None, out: TextIO | None = None) -> int:
+    """`coachbot safety-check`: a message per input line, `level<TAB>category<TAB>reason` out."""
+    source = sys.stdin if inp is None else inp
+    sink = sys.stdout if out is None else out
+    for line in source:
         a = assess(line.rstrip("\r\n"))
-        out.write(f"{a.level}\t{a.category or '-'}\t{a.reason}\n")
-        out.flush()
+        sink.write(f"{a.level}\t{a.category or '-'}\t{a.reason}\n")
+        sink.flush()
     return 0

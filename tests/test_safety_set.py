@@ -1,0 +1,83 @@
+"""The safety check on the labelled set (bench/data/safety_set.tsv): the thresholds as asserts."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "safety.py"
+
+
+def _bench() -> ModuleType:
+    name = "bench_safety_for_tests"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, BENCH)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def results() -> list:
+    bench = _bench()
+    return bench.run(bench.load_set())
+
+
+def test_set_is_big_balanced_and_has_a_heldout_block(results: list) -> None:
+    labels = [e.label for e, _ in results]
+    assert len(results) >= 200
+    crisis, ok = labels.count("crisis"), labels.count("ok")
+    assert 0.4 <= crisis / (crisis + ok) <= 0.6
+    heldout = [e for e, _ in results if e.split == "heldout"]
+    assert len(heldout) >= 40
+    assert {e.category for e, _ in results if e.label == "crisis"} == {
+        "suicide",
+        "selfharm",
+        "overdose",
+        "partner_danger",
+    }
+
+
+def test_recall_and_false_alarms_on_the_full_set(results: list) -> None:
+    f = _bench().figures(results)
+    assert f.recall >= 0.97, f
+    assert f.false_alarm_rate <= 0.05, f
+
+
+def test_heldout_block_meets_the_aim_too(results: list) -> None:
+    f = _bench().figures([(e, a) for e, a in results if e.split == "heldout"])
+    assert f.recall >= 0.9, f
+    assert f.false_alarm_rate <= 0.1, f
+
+
+def test_each_category_is_found(results: list) -> None:
+    bench = _bench()
+    for category in bench.CATEGORIES:
+        sub = [(e, a) for e, a in results if e.label == "crisis" and e.category == category]
+        assert bench.figures(sub).recall >= 0.9, category
+
+
+def test_most_unclear_messages_get_the_question(results: list) -> None:
+    f = _bench().figures([(e, a) for e, a in results if e.label == "unclear"])
+    assert f.unclear_flagged >= 0.8
+
+
+def test_bench_prints_the_summary_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _bench().main(["--rounds", "1"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("safety: n=")
+    for key in ("recall=", "precision=", "false_alarm_rate=", "heldout_recall="):
+        assert key in last
+
+
+def test_a_malformed_line_is_reported(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("crisis\tsuicide\ttune\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="bad.tsv:1"):
+        _bench().load_set(bad)
