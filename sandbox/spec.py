@@ -113,18 +113,32 @@ class Spec:
         else:
             parts = [self.checker((t,)) for t in types]
             label = " or ".join(types)
+            field_sets = [self._field_names(t) for t in types]
 
             def union(value: Any, form: bool, files: dict[str, UploadedFile]) -> Any:
+                errors: list[str] = []
                 for part in parts:
                     try:
                         return part(value, form, files)
-                    except SpecError:
-                        continue
+                    except SpecError as exc:
+                        errors.append(str(exc))
+                value = _json_from_form(value, form) if form else value
+                if isinstance(value, dict) and value:
+                    # Report the object type the value most resembles: its error says what is
+                    # wrong inside, which "expected A or B" would hide.
+                    overlap = [len(fields & value.keys()) for fields in field_sets]
+                    best = max(range(len(parts)), key=overlap.__getitem__)
+                    if overlap[best]:
+                        raise SpecError(f"as {types[best]}: {errors[best]}")
                 raise SpecError(f"expected {label}, got {_show(value)}")
 
             checker = union
         self._checkers[types] = checker
         return checker
+
+    def _field_names(self, t: str) -> frozenset[str]:
+        raw = self._types_raw.get(t) or {}
+        return frozenset(f["name"] for f in raw.get("fields", []))
 
     def _single(self, t: str) -> Checker:
         if t.startswith("Array of "):

@@ -236,3 +236,12 @@ def test_spec_checkers_are_cached() -> None:
     spec = Spec()
     assert spec.method("sendMessage") is spec.method("sendMessage")
     assert spec.checker(("Integer", "String")) is spec.checker(("Integer", "String"))
+
+
+def test_spec_union_errors_name_the_likely_type() -> None:
+    spec = Spec()
+    bad_markup = {"inline_keyboard": [[{"text": "a", "callback_data": 5}]]}
+    with pytest.raises(SpecError, match="as InlineKeyboardMarkup: .*callback_data.*String"):
+        spec.validate(
+            "sendMessage", {"chat_id": 1, "text": "x", "reply_markup": bad_markup}, False, {}
+        )
