@@ -25,11 +25,21 @@ EXTRA_BY_KIND: dict[str, dict[str, str]] = {
 
 @dataclass(frozen=True)
 class Template:
-    """One message text: its source, where it is written, and the compiled Jinja2 template."""
+    """One message text: its source, where it is written, and the compiled Jinja2 template.
+
+    `compiled` is None for plain text without any Jinja2 syntax: it renders to itself, and most
+    messages are like that, so loading skips compiling them (the largest cost of a load).
+    """
 
     source: str
     line: int
-    compiled: jinja2.Template
+    compiled: jinja2.Template | None
+
+    def render(self, context: Mapping[str, Any]) -> str:
+        """The message text for this context, stripped."""
+        if self.compiled is None:
+            return self.source.strip()
+        return self.compiled.render(context).strip()
 
 
 @dataclass(frozen=True)

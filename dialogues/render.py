@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import random
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -32,11 +34,26 @@ ENV = ImmutableSandboxedEnvironment(
 )
 
 
-def compile_template(source: str) -> jinja2.Template:
-    """Compile a message template; raises jinja2.TemplateSyntaxError on a bad one."""
+_JINJA_SYNTAX = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}")
+
+
+def is_plain(source: str) -> bool:
+    """True when `source` has no Jinja2 syntax at all, so it renders to itself."""
+    return _JINJA_SYNTAX.search(source) is None and "\r" not in source
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_template(source: str) -> jinja2.Template | None:
+    """Compile a message template (None for plain text); raises TemplateSyntaxError on a bad one.
+
+    Cached by source: a template object is immutable, and "Hoi {{ naam }}" recurs in many files.
+    """
+    if is_plain(source):
+        return None
     return ENV.from_string(source)
 
 
+@functools.lru_cache(maxsize=1024)
 def compile_condition(source: str) -> Callable[..., Any]:
     """Compile a branch `if` expression once; raises jinja2.TemplateSyntaxError on a bad one."""
     return ENV.compile_expression(source, undefined_to_none=False)
@@ -72,7 +89,7 @@ def render_message(message: Message, context: Mapping[str, Any], rng: random.Ran
     """Render one message (picking a variant with `rng`), stripped and cut to Telegram's limit."""
     variants = message.variants
     template = variants[0] if len(variants) == 1 else rng.choice(variants)
-    return fit_message(template.compiled.render(context).strip())
+    return fit_message(template.render(context))
 
 
 def referenced_names(source: str, *, expression: bool = False) -> list[tuple[str, str | None]]:

@@ -306,7 +306,7 @@ def _check_templates(d: Dialogue) -> list[Problem]:
 
 def render_sample(template: Template, context: dict[str, Any]) -> str:
     """The template rendered with sample values (raises what Jinja2 raises)."""
-    return template.compiled.render(context).strip()
+    return template.render(context)
 
 
 def _check_rendered(d: Dialogue, template: Template, context: dict[str, Any]) -> list[Problem]:

@@ -432,3 +432,26 @@ def test_long_answer_is_cut_to_fit(lib, via_json: bool) -> None:  # type: ignore
     shown = texts(out)[0]
     assert html_error(shown) is None and len(shown) < 4096 * 4
     assert len(json.dumps(d.state.to_json())) < 2000
+
+
+def test_plain_messages_render_as_jinja_would() -> None:
+    from dialogues import load_library
+    from dialogues.loader import iter_templates
+    from dialogues.render import ENV, is_plain
+    from dialogues.validator import sample_context
+
+    lib, _ = load_library()
+    fixtures = fixture_library()
+    checked = 0
+    for dialogue in [*lib.dialogues.values(), *fixtures.dialogues.values()]:
+        context = sample_context(dialogue)
+        for _node, _message, template in iter_templates(dialogue):
+            if template.compiled is None:
+                assert is_plain(template.source)
+                assert (
+                    template.render(context)
+                    == ENV.from_string(template.source).render(context).strip()
+                )
+                checked += 1
+    assert checked > 10
+    assert not is_plain("Hoi {{ naam }}") and not is_plain("{% if x %}") and is_plain("Hoi {naam}")
