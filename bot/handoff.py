@@ -90,6 +90,7 @@ FLAG_WORDS = {
     "selfharm": "zelfbeschadiging",
     "self_harm": "zelfbeschadiging",
     "overdose": "overdosis",
+    "partner_danger": "gevaar door partner",
     "partner_violence": "gevaar door partner",
     "violence": "geweld",
 }

@@ -477,3 +477,39 @@ async def test_a_client_cannot_use_coach_commands_or_buttons(world: World) -> No
     async with world.svc.db.read() as conn:
         current = await handoffs.current(conn, anna.id)
     assert current is not None and current.status == "open"
+
+
+async def test_crisis_during_a_hand_off_flags_the_coach_loudly(world: World) -> None:
+    anna = world.h.person("Anna")
+    await enrol(world.h, anna)
+    await ask_coach(anna, None)
+    thread = await world.topic(anna)
+    await eventually(lambda: world.card(world.group, thread))
+    await anna.send("ik wil niet meer leven")
+    await anna.expect_text("113")  # the crisis answer never waits for the coach
+    await eventually(lambda: "ik wil niet meer leven" in texts_of(world.in_topic(thread)))
+    topic_texts = texts_of(world.in_topic(thread))
+    loud = next(i for i, t in enumerate(topic_texts) if "VEILIGHEID: CRISIS" in t)
+    assert "suïcidale gedachten" in topic_texts[loud]
+    flagged = world.card(world.group, thread)
+    assert "CRISIS" in plain(flagged) and "suïcidale gedachten" in plain(flagged)
+
+
+async def test_crisis_outside_a_hand_off_opens_a_topic_with_the_flag(world: World) -> None:
+    anna = world.h.person("Anna")
+    await enrol(world.h, anna)
+    await anna.send("mijn vriend slaat me en ik ben bang")
+    await anna.expect_text("112")
+    thread = await world.topic(anna)
+    topic_texts = await eventually(
+        lambda: (t := [x for x in texts_of(world.in_topic(thread)) if x]) and len(t) >= 2 and t
+    )
+    assert "VEILIGHEID: CRISIS" in topic_texts[0] and "gevaar door partner" in topic_texts[0]
+    assert "Geen open hand-off" in topic_texts[1] and "gevaar door partner" in topic_texts[1]
+    assert not await world.is_open(anna)  # the client did not ask for the coach
+    # The coach can still reach out from the topic; that opens the conversation.
+    await world.coach_says(thread, "Ik zag je bericht. Ben je veilig?")
+    await anna.expect_text("Ben je veilig?")
+    assert await world.is_open(anna)
+    await anna.send("Ja, ik ben bij mijn zus")
+    await eventually(lambda: "Ja, ik ben bij mijn zus" in texts_of(world.in_topic(thread)))
