@@ -197,7 +197,8 @@ class BotApi:
                     size = len(button["callback_data"].encode("utf-8"))
                     if not 1 <= size <= 64:
                         raise violation(f"BUTTON_DATA_INVALID: callback_data is {size} bytes")
-        return copy.deepcopy(markup)
+        kept: dict[str, Any] = copy.deepcopy(markup)
+        return kept
 
     def _formatted(
         self, params: dict[str, Any], key: str, entities_key: str
@@ -285,7 +286,8 @@ class BotApi:
             if found is None:
                 raise bad("wrong file identifier/HTTP URL specified")
             stored = found
-        return media_json(kind, stored)
+        content: dict[str, Any] = {kind: media_json(kind, stored)}
+        return content
 
     # -- basics -----------------------------------------------------------------------------
 
@@ -404,7 +406,7 @@ class BotApi:
     async def _send_media(self, kind: str, params: dict[str, Any]) -> Any:
         chat = self._chat(params)
         self._writable(chat)
-        content = {kind: self._media(kind, params[kind])}
+        content = self._media(kind, params[kind])
         content.update(self._caption(params))
         return self._post(params, content, chat)
 
@@ -417,7 +419,7 @@ class BotApi:
     async def m_sendSticker(self, params: dict[str, Any]) -> Any:
         chat = self._chat(params)
         self._writable(chat)
-        content = {"sticker": self._media("sticker", params["sticker"])}
+        content = self._media("sticker", params["sticker"])
         if "emoji" in params:
             content["sticker"]["emoji"] = params["emoji"]
         return self._post(params, content, chat)

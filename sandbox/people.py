@@ -134,7 +134,10 @@ class _People:
     async def events(self, request: web.Request) -> web.Response:
         chat = self._chat(request)
         since = _int(request.query.get("since", "0"), "since")
-        wait = min(max(float(request.query.get("wait", "25") or 0), 0.0), MAX_WAIT)
+        try:
+            wait = min(max(float(request.query.get("wait", "25") or 0), 0.0), MAX_WAIT)
+        except ValueError:
+            raise _fail(400, "wait must be a number of seconds") from None
         if since > chat.seq:
             since = 0  # the sandbox restarted under the page: start over
         loop = asyncio.get_running_loop()

@@ -106,6 +106,17 @@ async def test_chaos_is_seeded_and_ends(sb: Sandbox, bot: telegram.Bot) -> None:
     assert (await bot.get_me()).is_bot
 
 
+async def test_chaos_can_spare_methods(sb: Sandbox, bot: telegram.Bot) -> None:
+    anna = sb.add_user("Anna")
+    sb.faults.chaos(1.0, ["500"], seed=2, methods=["sendMessage"])
+    assert (await bot.get_me()).is_bot
+    with pytest.raises(telegram.error.NetworkError):
+        await bot.send_message(anna.id, "hoi")
+    sb.faults.clear()
+    assert (await bot.send_message(anna.id, "hoi")).text == "hoi"
+    assert [e["code"] for e in sb.errors] == [500]
+
+
 def test_bad_fault_kind_is_refused() -> None:
     sandbox = Sandbox()
     with pytest.raises(ValueError, match="unknown fault kind"):

@@ -80,6 +80,9 @@ async def test_people_http_round_trip(sb: Sandbox, bot: telegram.Bot) -> None:
             json={"user_id": person["id"], "message_id": answer.message_id, "data": "x"},
         )
         assert forged.status_code == 400
+        bad_wait = await web.get(f"{chat}/events", params={"since": 0, "wait": "lang"})
+        assert bad_wait.status_code == 400
+        assert (await web.get("/api/chats/12345/events")).status_code == 404
 
 
 async def test_group_chats_and_topics_in_the_people_api(sb: Sandbox, bot: telegram.Bot) -> None:
