@@ -268,11 +268,14 @@
   }
 
   let refreshing = null;
+  let refreshingFor = null;
   /** Re-read the current person's chats (new groups, new or deleted topics) and poll each. */
   function refreshChats() {
-    if (refreshing) return refreshing;
+    // Share a refresh already under way, but only one for the same person.
+    if (refreshing && refreshingFor === state.personId) return refreshing;
     const personId = state.personId;
-    refreshing = (async () => {
+    refreshingFor = personId;
+    const current = (async () => {
       try {
         const data = await api("GET", `/chats?user_id=${encodeURIComponent(personId)}`);
         if (personId !== state.personId) return;
@@ -284,12 +287,15 @@
       } catch (err) {
         setOnline(false);
       } finally {
-        refreshing = null;
-        renderSidebar();
-        renderHeader();
+        if (refreshing === current) refreshing = null;
+        if (personId === state.personId) {
+          renderSidebar();
+          renderHeader();
+        }
       }
     })();
-    return refreshing;
+    refreshing = current;
+    return current;
   }
 
   function stopPollsExcept(keep) {
