@@ -7,6 +7,8 @@ logged; a client's reason is stored only when they consented to storing what the
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import html
 import json
@@ -410,8 +412,22 @@ async def topic_call(svc: Services, what: str, make: Callable[[], Awaitable[T]])
         return await call(svc, what, make)
 
 
+def _topic_lock(svc: Services, user_id: int) -> asyncio.Lock:
+    """One lock per client, so a coach's and a client's update never create two topics at once."""
+    locks: dict[int, asyncio.Lock] = svc.scratch.setdefault("handoff.topic_locks", {})
+    lock = locks.get(user_id)
+    if lock is None:
+        lock = locks[user_id] = asyncio.Lock()
+    return lock
+
+
 async def ensure_topic(svc: Services, bot: Any, client: Client) -> tuple[int, int, bool]:
     """The client's topic in the coach group (chat id, thread id, whether it was just created)."""
+    async with _topic_lock(svc, client.user_id):
+        return await _ensure_topic(svc, bot, client)
+
+
+async def _ensure_topic(svc: Services, bot: Any, client: Client) -> tuple[int, int, bool]:
     chat_id = svc.config.coach.chat_id
     async with svc.db.read() as conn:
         topic = await handoffs.topic_for(conn, client.user_id)
@@ -427,9 +443,12 @@ async def ensure_topic(svc: Services, bot: Any, client: Client) -> tuple[int, in
     return chat_id, created.message_thread_id, True
 
 
-async def forget_topic(svc: Services, user_id: int) -> None:
-    """Drop the link to a topic that no longer exists."""
-    async with svc.db.transaction() as conn:
+async def forget_topic(svc: Services, user_id: int, thread_id: int) -> None:
+    """Drop the link to a topic that no longer exists (unless another update made a new one)."""
+    async with _topic_lock(svc, user_id), svc.db.transaction() as conn:
+        topic = await handoffs.topic_for(conn, user_id)
+        if topic is None or topic.thread_id != thread_id:
+            return
         await handoffs.delete_topic(conn, user_id)
     log.info("coach topic was deleted; it will be made again", extra={"user_id": user_id})
 
@@ -448,9 +467,11 @@ async def in_topic(
         try:
             if created and card_if_new:
                 await _post_card_in(svc, bot, client.user_id, chat_id, thread_id)
-            return await topic_call(svc, "send to topic", lambda c=chat_id, t=thread_id: make(c, t))
+            return await topic_call(
+                svc, "send to topic", functools.partial(make, chat_id, thread_id)
+            )
         except TopicGone:
-            await forget_topic(svc, client.user_id)
+            await forget_topic(svc, client.user_id, thread_id)
     raise RuntimeError("the coach topic vanished twice in a row")
 
 
@@ -482,7 +503,7 @@ async def to_coaches_privately(
     sent: list[tuple[int, int]] = []
     for coach_id in svc.config.coach.user_ids:
         # user_id=None: a coach who never started the bot is not a blocked client.
-        result = await call(svc, "send to coach", lambda cid=coach_id: make(cid))
+        result = await call(svc, "send to coach", functools.partial(make, coach_id))
         if result is not None:
             sent.append((coach_id, int(result.message_id)))
     if sent:
@@ -522,7 +543,7 @@ async def say_to_coaches(
     """A line (HTML) about this client in their topic, or to each coach privately."""
     if group_mode(svc):
 
-        async def send(chat_id: int, thread_id: int) -> Message:
+        async def send(chat_id: int, thread_id: int) -> Any:
             return await bot.send_message(
                 chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread_id
             )
