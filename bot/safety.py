@@ -278,6 +278,10 @@ RULES: tuple[Rule, ...] = (
             "[gewoon|echt|liever|eigenlijk|graag|nu|zo|dan|ook] dood|doodgaan|sterven|dood_gaan",
             "dood wil|wou|wilde|wel",
             "liever dood",
+            "voor altijd|eeuwig [gaan] slapen",
+            "beter|makkelijker|fijner .. als ik dood ben|was|zou_zijn",
+            "denk|dacht|denken .. aan doodgaan|sterven|dood_gaan|dood_zijn",
+            "denk|dacht|denken .. aan de dood $",
             "wou|wilde|wens|wenste|zou_willen .. dat ik dood was|ben|zou_zijn|ging",
         ),
     ),
@@ -346,7 +350,9 @@ RULES: tuple[Rule, ...] = (
             "mezelf|me .. van het leven beroven|beroof",
             "mezelf|me .. om het leven brengen|breng",
             "mezelf .. doden|dood_maken|doodmaken|vermoorden|ombrengen|ophangen|opknopen",
-            "me ophangen|opknopen|verhangen",
+            "me ophangen|opknopen|verhangen|verdrinken|vergiftigen|doodrijden|doodschieten",
+            "mezelf .. verdrinken|vergiftigen|doodrijden|doodschieten|neerschieten",
+            "polsen|pols .. doorsnijden|doorsnijd|doorgesneden|opensnijden|opengesneden",
             "hang|knoop me op",
             "mezelf .. iets|wat .. aandoen|aandoe|aan_doen|aan_te_doen|aandeed",
         ),
@@ -365,6 +371,25 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        "crash_on_purpose",
+        "suicide",
+        1.0,
+        phrases=(
+            "tegen|onder een|de boom|muur|vrachtwagen|brugpijler|trein .. rijden|aanrijden|"
+            "knallen|crashen|sturen",
+        ),
+        needs=("ik_ga|ik_wil|ga_ik|wil_ik|expres|bewust",),
+    ),
+    Rule(
+        "at_the_edge",
+        "suicide",
+        0.5,
+        all_of=(
+            "balkon|dak|brug|flat|perron|spoor|raam|rand|reling",
+            "een_stap|springen|spring|naar_beneden|de_diepte|eraf|over_de_rand|reling",
+        ),
+    ),
+    Rule(
         "no_waking_up",
         "suicide",
         1.0,
@@ -379,6 +404,15 @@ RULES: tuple[Rule, ...] = (
         all_of=("brief|brieven|briefje|briefjes|testament", "als ik er niet meer ben|was"),
     ),
     Rule("means_ready", "suicide", 1.0, phrases=("touw|strop .. klaar|klaarliggen|gekocht",)),
+    Rule(
+        "means_gathered",
+        "suicide",
+        0.5,
+        all_of=(
+            DRUGS + "|mesjes|scheermesjes",
+            "klaargelegd|klaarliggen|klaar_liggen|verzameld|gespaard|opgespaard|verstopt",
+        ),
+    ),
     # ---- suicide: hints (0.5 each; two together make a crisis) ---------------------------
     Rule(
         "gone_soon",
@@ -386,9 +420,32 @@ RULES: tuple[Rule, ...] = (
         0.6,
         phrases=(
             "morgen|straks|vannacht|binnenkort|volgende_week .. ben ik er niet meer",
-            "als ik er niet meer ben|was",
+            "als ik er .. niet meer ben|was",
             "mijn laatste bericht|berichtje",
         ),
+    ),
+    Rule(
+        "burden",
+        "suicide",
+        0.5,
+        phrases=(
+            "last voor iedereen|iedereen|jullie|hem|haar|mijn_kinderen",
+            "ben .. een last",
+            "niemand .. zou|zal .. merken|missen",
+            "hoeft niemand .. meer",
+        ),
+    ),
+    Rule(
+        "wants_it_to_stop",
+        "suicide",
+        0.5,
+        phrases=("wil|wou .. dat het|alles .. stopt|ophoudt|voorbij_is|over_is $",),
+    ),
+    Rule(
+        "wants_no_more",
+        "suicide",
+        0.5,
+        phrases=("wil [gewoon|echt|het|dit] niet meer [verder] $", "ben [zo] op $"),
     ),
     Rule(
         "goodbye",
@@ -454,7 +511,7 @@ RULES: tuple[Rule, ...] = (
         "selfharm",
         1.0,
         phrases=(f"{VERWONDEN} .. mezelf", f"mezelf .. {VERWONDEN}"),
-        unless=("per ongeluk|perongeluk|oven|pan|strijkijzer|blikje|groente|groenten|brood|koken",),
+        unless=("per_ongeluk|perongeluk|oven|pan|strijkijzer|blikje|groente|groenten|brood|koken",),
     ),
     Rule(
         "hurt_self_on_purpose",
@@ -475,7 +532,13 @@ RULES: tuple[Rule, ...] = (
             "arm|armen|pols|polsen|been|benen|dij|dijen|bovenbeen|bovenbenen|huid|buik",
             "mijn|ik",
         ),
-        unless=("per ongeluk|perongeluk|ongeluk|kat|poes|hond|gevallen|val|fiets",),
+        unless=("per_ongeluk|perongeluk|ongeluk|kat|poes|hond|gevallen|val|fiets",),
+    ),
+    Rule(
+        "urge_to_cut",
+        "selfharm",
+        1.0,
+        phrases=("drang|zin|behoefte .. te snijden|krassen|kerven|branden",),
     ),
     Rule("scratches_open", "selfharm", 1.0, phrases=("krab|kras|krabben|krassen .. open|kapot",)),
     Rule(
@@ -518,6 +581,16 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        "lethal_dose_question",
+        "overdose",
+        1.0,
+        all_of=(
+            "doodgaan|doodgaat|doodga|dood|sterven|overlijden|dodelijk|dodelijke|fataal|fatale|overlijdt",
+            DRUGS,
+        ),
+        unless=("hart|huisdier|kat|hond|poes",),
+    ),
+    Rule(
         "pills_and_drink",
         "overdose",
         0.5,
@@ -532,7 +605,8 @@ RULES: tuple[Rule, ...] = (
         phrases=(
             "me|mij .. vermoorden|vermoordt|vermoord|afmaken|afmaakt|af_te_maken|doodmaken|"
             "doodmaakt|dood_maken|dood_maakt|dood_te_maken|doodslaan|doodslaat|dood_slaan|"
-            "om_zeep_helpen|koud_maken",
+            "om_zeep_helpen|koud_maken|steken|neersteken|doodsteken|neerschieten|doodschieten",
+            "dan ben ik er geweest|dood",
             "vermoordt|vermoord|vermoorden me|mij",
             "maakt|slaat .. me|mij dood|af $",
         ),
@@ -562,16 +636,25 @@ RULES: tuple[Rule, ...] = (
             "mishandelt|mishandelde|verkracht|verkrachtte|trapt|trapte .. me|mij",
             "me|mij .. geslagen|geschopt|gewurgd|gestompt|mishandeld|verkracht|getrapt|"
             "neergestoken|in_elkaar_geslagen|door_elkaar_geschud",
-            "word|werd|ben .. geslagen|mishandeld|geschopt|verkracht|gewurgd|in_elkaar_geslagen",
+            "ik word|werd|ben .. geslagen|mishandeld|geschopt|verkracht|gewurgd|in_elkaar_geslagen",
+            "word|werd ik .. geslagen|mishandeld|geschopt|verkracht|gewurgd|in_elkaar_geslagen",
             "duwt|duwde|gooit|gooide|smeet|smijt .. me|mij .. tegen|van|op|door|omver|uit",
             "me|mij .. tegen|van .. geduwd|gegooid|gesmeten",
             "gooit|gooide|smeet|smijt|gegooid|gesmeten .. naar|op|tegen me|mij",
             "keel .. dichtgeknepen|dichtgedrukt|dichtgeknepen|dicht|toegeknepen|toegedrukt",
             "bij de keel",
+            "me|mij .. hard|zo_hard geduwd|geslagen|geschopt|gegooid",
+            "pakt|pakte|greep|grijpt|gepakt|gegrepen .. me|mij bij .. haar|haren|nek|keel|strot",
+            "sleurt|sleurde|sleept|sleepte|gesleurd .. me|mij",
+            "me|mij .. gesleurd|meegesleurd",
+            "me|mij .. bedreigen|bedreigd|bedreigt",
+            "bedreigt|bedreigde .. me|mij",
+            "ik word|werd|ben .. bedreigd",
             "dwingt|dwong|gedwongen .. seks",
         ),
         unless=(
-            "peuter|baby|kindje|zoontje|dochtertje|training|sparren|judo|boksen|kickboksen|bal",
+            "peuter|kleuter|baby|kind|kindje|zoontje|dochtertje|driftbui|training|sparren|judo|"
+            "boksen|kickboksen|bal",
         ),
     ),
     Rule(
@@ -616,7 +699,7 @@ RULES: tuple[Rule, ...] = (
         "partner_danger",
         1.0,
         phrases=(
-            "staat|stond|staan|wacht|wachtte .. voor|bij|aan|onder .. mijn deur|huis|raam|werk|"
+            "staat|stond|staan|wacht|wachtte .. voor|bij|aan|onder .. mijn|de deur|huis|raam|werk|"
             "flat|woning|appartement",
             "voor|bij|aan|onder mijn deur|huis|raam|werk|flat|woning .. te wachten|staan|posten",
             "wacht|wachtte|opwacht .. me|mij .. op",
@@ -632,6 +715,19 @@ RULES: tuple[Rule, ...] = (
         phrases=(
             "telefoon|gsm|mobiel|sleutels|sleutel|paspoort|bankpas .. afgepakt|afgenomen|"
             "weggenomen|afpakt|afneemt|kapotgemaakt",
+        ),
+    ),
+    Rule(
+        "followed",
+        "partner_danger",
+        0.5,
+        phrases=(
+            "volgt|volgde|gevolgd .. me|mij|mijn_auto|mijn_fiets",
+            "me|mij|mijn_auto|mijn_fiets .. gevolgd|achtervolgd",
+        ),
+        unless=(
+            "instagram|insta|tiktok|facebook|twitter|snapchat|online|socials|sociale|cursus|"
+            "advies|raad|lessen|les",
         ),
     ),
     Rule(
@@ -674,7 +770,10 @@ RULES: tuple[Rule, ...] = (
         "partner_turns_scary",
         "partner_danger",
         0.5,
-        phrases=("hij|ze|zij .. eng|agressief|gewelddadig|dreigend|intimiderend",),
+        phrases=(
+            "hij|ze|zij .. eng|agressief|gewelddadig|dreigend|intimiderend",
+            "tekeer gaat|gaan|ging|gingen",
+        ),
     ),
     Rule(
         "door_banging",
