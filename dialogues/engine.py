@@ -25,7 +25,7 @@ from .outputs import (
 from .progress import progress_line
 from .render import ANSWER_MAX, VAR_TEXT_MAX, cut, render_message, template_context
 from .state import Context, Frame, State
-from .tokens import make_token, new_nonce, parse_token
+from .tokens import make_token, new_nonce, parse_token, shows
 
 # What the client reads (Dutch, je-form, one line each).
 HINT_TEXT = "Tik op een van de knoppen hieronder, dan gaan we verder."
@@ -202,7 +202,8 @@ class _Run:
         dialogue, node = self.current()
         parsed = parse_token(token)
         labels = _labels(node)
-        if parsed is None or parsed[0] != self.nonce or parsed[1] >= len(labels):
+        fresh = parsed is not None and parsed[0] == self.nonce and shows(self.nonce, labels)
+        if parsed is None or not fresh or parsed[1] >= len(labels):
             self.out.append(StaleButton(STALE_TEXT))
             self.walk(node.id)
             return
@@ -360,8 +361,8 @@ class _Run:
 
     def wait(self, dialogue: Dialogue, node: Node, first: int, hint: bool = False) -> None:
         """Stop on a waiting node: buttons on its last message, progress, a fresh nonce."""
-        self.nonce = new_nonce(self.rng, self.nonce)
         labels = _labels(node)
+        self.nonce = new_nonce(self.rng, self.nonce, labels)
         buttons = tuple(
             (Button(label, make_token(self.nonce, i)),) for i, label in enumerate(labels)
         )

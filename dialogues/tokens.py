@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+import zlib
+from collections.abc import Sequence
 
 PREFIX = "c:"
 MAX_BYTES = 64
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
-NONCE_BITS = 32
-NONCE_MAX_CHARS = 7  # 2**32 in base 36 has 7 digits
+NONCE_BITS = 25
+NONCE_MAX_CHARS = 7  # five random base-36 digits (2**25 < 36**5) and a two-digit fingerprint
 
 
 def to_base36(number: int) -> str:
@@ -22,12 +24,27 @@ def to_base36(number: int) -> str:
     return "".join(reversed(out))
 
 
-def new_nonce(rng: random.Random, previous: str) -> str:
-    """A fresh nonce, never equal to `previous`, so old buttons stop working."""
+def fingerprint(labels: Sequence[str]) -> str:
+    """Two base-36 characters that change when the labels (or their order) change."""
+    return to_base36(zlib.crc32("\x1f".join(labels).encode()) % 36**2).rjust(2, "0")
+
+
+def new_nonce(rng: random.Random, previous: str, labels: Sequence[str]) -> str:
+    """A fresh nonce, never equal to `previous`, so old buttons stop working.
+
+    It ends with the fingerprint of the labels shown, so when a script is reloaded with other
+    buttons on the client's node, a button from before the reload is refused instead of meaning
+    a different choice.
+    """
     while True:
-        nonce = to_base36(rng.getrandbits(NONCE_BITS))
+        nonce = to_base36(rng.getrandbits(NONCE_BITS)).rjust(5, "0") + fingerprint(labels)
         if nonce != previous:
             return nonce
+
+
+def shows(nonce: str, labels: Sequence[str]) -> bool:
+    """True when `nonce` was made for exactly these labels."""
+    return nonce.endswith(fingerprint(labels))
 
 
 def make_token(nonce: str, index: int) -> str:

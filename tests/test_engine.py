@@ -455,3 +455,22 @@ def test_plain_messages_render_as_jinja_would() -> None:
                 checked += 1
     assert checked > 10
     assert not is_plain("Hoi {{ naam }}") and not is_plain("{% if x %}") and is_plain("Hoi {naam}")
+
+
+def test_buttons_changed_by_a_reload_are_refused(via_json: bool) -> None:
+    lib = fixture_library()
+    d = Driver(lib, via_json)
+    d.send(Started("stokt-2"))
+    d.press("Vertel")
+    old = d.buttons()  # Ik zoek vaak, Ik trek me vaak terug, Ik weet het niet
+    uitleg = lib.dialogues["stokt-2"].nodes["uitleg"]
+    swapped = dataclasses.replace(uitleg, choices=tuple(reversed(uitleg.choices)))
+    stokt2 = lib.dialogues["stokt-2"]
+    lib.dialogues["stokt-2"] = dataclasses.replace(
+        stokt2, nodes={**stokt2.nodes, "uitleg": swapped}
+    )
+    out = d.send(ChoiceMade(old[0].token))  # would now mean "Ik weet het niet"
+    assert isinstance(out[0], StaleButton) and d.state.vars["rol"] == ""
+    assert [b.label for b in d.buttons()][0] == "Ik weet het niet"
+    d.press("Ik zoek vaak")
+    assert d.state.vars["rol"] == "zoeker"
