@@ -35,7 +35,7 @@ REFLECTIONS_FILE = "reflecties.yaml"
 
 DIALOGUE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")
 NODE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")
-NAME = re.compile(r"^[a-z_][a-z0-9_]{0,31}$")
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # names starting with "_" belong to the bot
 ACTIONS = ("end", "handoff", "followup", "start")
 
 DIALOGUE_KEYS = {"id", "title", "source", "version", "kind", "start", "variables", "moved"}

@@ -77,7 +77,12 @@ class State:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> State:
-        """A state from `to_json`'s output; missing keys get their defaults."""
+        """A state from `to_json`'s output; missing keys get their defaults.
+
+        Raises ValueError (or KeyError, TypeError) on data that is not a state.
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError("a dialogue state must be a JSON object")
         variables: dict[str, Value] = {}
         for key, value in dict(data.get("vars") or {}).items():
             if isinstance(value, str | int | float | bool):

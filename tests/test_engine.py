@@ -474,3 +474,19 @@ def test_buttons_changed_by_a_reload_are_refused(via_json: bool) -> None:
     assert [b.label for b in d.buttons()][0] == "Ik weet het niet"
     d.press("Ik zoek vaak")
     assert d.state.vars["rol"] == "zoeker"
+
+
+def test_state_from_garbage_raises_value_error() -> None:
+    for garbage in ([1, 2], "x", None):
+        with pytest.raises(ValueError):
+            State.from_json(garbage)  # type: ignore[arg-type]
+    with pytest.raises((KeyError, TypeError, ValueError)):
+        State.from_json({"dialogue": "x", "node": "y", "stack": [{"node": "a"}]})
+
+
+def test_bot_owned_variables_are_kept_but_not_for_scripts(via_json: bool) -> None:
+    lib = fixture_library()
+    d = Driver(lib, via_json, state=State.idle({"_na_start": "stokt-3"}))
+    d.send(Started("checkin-a"))
+    d.press("Goed")
+    assert d.state.vars["_na_start"] == "stokt-3"  # the engine keeps what the bot put there
