@@ -80,6 +80,11 @@ HANDED_BACK_MODULE = (
     "<b>{title}</b>. Daar gaan we."
 )
 TAKEN = "Je coach heeft je bericht gezien en reageert zo."
+NO_COACH = (
+    "Er is op dit moment geen coach aan deze bot gekoppeld, dus je bericht kan niemand bereiken. "
+    "Is het niet veilig? Typ /hulp voor hulp die altijd bereikbaar is."
+)
+ERASED_LINE = "🗑️ Deze cliënt heeft alle gegevens laten wissen. Dit topic is gesloten."
 
 DAY_WORDS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 MONTHS = (
@@ -611,6 +616,9 @@ async def clear_reason_wait(svc: Services, user_id: int) -> None:
 
 async def ask_reason(svc: Services, bot: Any, client: Client) -> None:
     """/coach and the menu button: ask for an optional short reason, with a button to skip it."""
+    if not svc.config.coach.user_ids:
+        await send_text(svc, bot, client.chat_id, NO_COACH, user_id=client.user_id)
+        return
     if await is_open(svc, client.user_id):
         await send_text(svc, bot, client.chat_id, ALREADY_OPEN, user_id=client.user_id)
         return
@@ -635,6 +643,10 @@ async def open_handoff(
     first_message: Message | None = None,
 ) -> None:
     """Open (or find) the hand-off, tell the client, post the card, relay a first message."""
+    if not svc.config.coach.user_ids:
+        # Promising a coach who does not exist would leave someone waiting for nobody.
+        await send_text(svc, bot, client.chat_id, NO_COACH, user_id=client.user_id)
+        return
     now = svc.clock.now()
     reason = reason.strip()[:REASON_MAX] if reason and reason.strip() else None
     async with svc.db.transaction() as conn:
@@ -701,6 +713,38 @@ async def alert(svc: Services, bot: Any, client: Client, level: str, category: s
     await say_to_coaches(svc, bot, client, text, card_if_new=False)
     await post_card(svc, bot, client)
     log.warning("coach alerted", extra={"user_id": client.user_id, "level": level})
+
+
+async def forget(svc: Services, bot: Any, user_id: int) -> None:
+    """Before erasure: close the client's topic and take their name off it; drop the link."""
+    async with svc.db.read() as conn:
+        topic = await handoffs.topic_for(conn, user_id)
+    if topic is not None and topic.chat_id == svc.config.coach.chat_id != 0:
+        thread = topic.thread_id
+        steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
+            (
+                "editForumTopic",
+                lambda: bot.edit_forum_topic(
+                    topic.chat_id, thread, name=f"Gewist · {short_id(user_id)}"
+                ),
+            ),
+            (
+                "sendMessage",
+                lambda: bot.send_message(topic.chat_id, ERASED_LINE, message_thread_id=thread),
+            ),
+            ("closeForumTopic", lambda: bot.close_forum_topic(topic.chat_id, thread)),
+        ]
+        for what, make in steps:
+            try:
+                await topic_call(svc, what, make)
+            except TopicGone:
+                break  # deleted already: nothing of the client is left there
+            except BadRequest:
+                # Not modified, already closed: the erasure itself must go on.
+                log.info("coach topic step failed during erasure", extra={"step": what})
+    async with svc.db.transaction() as conn:
+        await handoffs.delete_topic(conn, user_id)
+    log.info("coach topic closed for erasure", extra={"user_id": user_id})
 
 
 def register(app: Any) -> None:

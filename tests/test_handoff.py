@@ -513,3 +513,50 @@ async def test_crisis_outside_a_hand_off_opens_a_topic_with_the_flag(world: Worl
     assert await world.is_open(anna)
     await anna.send("Ja, ik ben bij mijn zus")
     await eventually(lambda: "Ja, ik ben bij mijn zus" in texts_of(world.in_topic(thread)))
+
+
+async def test_erasure_closes_the_topic_and_takes_the_name_off(world: World) -> None:
+    anna = world.h.person("Anna")
+    await enrol(world.h, anna)
+    await ask_coach(anna, "iets persoonlijks")
+    thread = await world.topic(anna)
+    await eventually(lambda: world.card(world.group, thread))
+    await anna.send("/vergeetmij")
+    await anna.expect(1)
+    await anna.press("wis alles")
+    topic = await eventually(
+        lambda: next(
+            (
+                t
+                for t in world.sb.topics(world.group)
+                if t["message_thread_id"] == thread and t["closed"]
+            ),
+            None,
+        )
+    )
+    assert "Anna" not in topic["name"] and topic["name"].startswith("Gewist · ")
+    assert any("alle gegevens laten wissen" in t for t in texts_of(world.in_topic(thread)))
+    await anna.settle()
+    await world.coach_says(thread, "Hallo?")
+    await eventually(lambda: any("geen cliënt" in t for t in texts_of(world.in_topic(thread))))
+    assert await quiet(anna) == []
+
+
+async def test_a_blocked_client_is_reported_to_the_coach(world: World) -> None:
+    anna = world.h.person("Anna")
+    await enrol(world.h, anna)
+    await ask_coach(anna, None)
+    thread = await world.topic(anna)
+    await eventually(lambda: world.card(world.group, thread))
+    world.sb.block(anna.id)
+    await world.coach_says(thread, "Ben je er nog?")
+    await eventually(lambda: any("geblokkeerd" in t for t in texts_of(world.in_topic(thread))))
+
+
+async def test_without_a_coach_configured_nobody_is_promised(harness: Harness) -> None:
+    anna = harness.person("Anna")
+    await enrol(harness, anna)
+    await anna.send("/coach")
+    got = await anna.expect_text("geen coach")
+    assert "/hulp" in plain(got)
+    assert not await handoff.is_open(harness.services, anna.id)
