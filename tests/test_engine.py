@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from dialogues import (
     ChoiceMade,
     Context,
     DialogueEnded,
+    Library,
     Notice,
     RecordMood,
     RequestHandoff,
@@ -39,7 +41,7 @@ def via_json(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture(scope="module")
-def lib():  # type: ignore[no-untyped-def]
+def lib() -> Library:
     return fixture_library()
 
 
@@ -51,7 +53,7 @@ def test_readme_example_is_the_fixture() -> None:
     assert fixture.split("\n", 1)[1] == example.group(1)
 
 
-def test_full_session_every_node_kind(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_full_session_every_node_kind(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json)
     out = d.send(Started("stokt-2"))
     assert texts(out)[0] == "Hoi Sam, fijn dat je er weer bent."
@@ -75,7 +77,7 @@ def test_full_session_every_node_kind(lib, via_json: bool) -> None:  # type: ign
     out = d.press("Gedaan")  # exercise ends -> back in the caller, no DialogueEnded
     assert of_type(out, DialogueEnded) == []
     assert "En weer uit." in joined(out) and "Wil je hier met je coach" in joined(out)
-    assert d.state.dialogue == "stokt-2" and d.state.node == "coach" and d.state.stack == ()
+    assert d.state.dialogue == "stokt-2" and d.state.node == "coach" and not d.state.stack
     assert d.state.answers == {"lijf_signaal": "Mijn maag trekt samen"}
 
     out = d.press("Nee, dank je")  # followup, then end
@@ -85,7 +87,7 @@ def test_full_session_every_node_kind(lib, via_json: bool) -> None:  # type: ign
     assert d.state.is_idle and d.state.vars["rol"] == "zoeker"  # vars persist, client-wide
 
 
-def test_branch_otherwise_and_skip(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_branch_otherwise_and_skip(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json)
     d.send(Started("stokt-2"))
     d.press("Vertel")
@@ -96,7 +98,7 @@ def test_branch_otherwise_and_skip(lib, via_json: bool) -> None:  # type: ignore
     assert d.state.answers == {}
 
 
-def test_handoff_ends_the_dialogue(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_handoff_ends_the_dialogue(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json)
     d.send(Started("stokt-2"))
     d.press("Vertel")
@@ -111,7 +113,7 @@ def test_handoff_ends_the_dialogue(lib, via_json: bool) -> None:  # type: ignore
     assert d.state.is_idle
 
 
-def test_mood_and_followup(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_mood_and_followup(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json)
     d.send(Started("checkin-a"))
     out = d.press("Zwaar")
@@ -125,7 +127,7 @@ def test_mood_and_followup(lib, via_json: bool) -> None:  # type: ignore[no-unty
     assert d.state.vars["zwaar"] == 2  # add accumulates across runs
 
 
-def test_progress_line_only_in_sessions(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_progress_line_only_in_sessions(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json)
     out = d.send(Started("stokt-2"))
     assert texts(out)[-1].endswith("\n\n<i>Stap 1 van 4</i>")
@@ -138,7 +140,7 @@ def test_progress_line_only_in_sessions(lib, via_json: bool) -> None:  # type: i
     assert texts(out)[-1].endswith("<i>Stap 1 van 3</i>")
 
 
-def test_variation_is_deterministic_per_seed(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_variation_is_deterministic_per_seed(lib: Library, via_json: bool) -> None:
     def first_text(seed: int) -> str:
         d = Driver(lib, via_json, seed=seed)
         return texts(d.send(Started("ademhaling")))[0]
@@ -148,7 +150,7 @@ def test_variation_is_deterministic_per_seed(lib, via_json: bool) -> None:  # ty
     assert len(seen) == 3  # every alternative comes up
 
 
-def test_escaping_of_client_text(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_escaping_of_client_text(lib: Library, via_json: bool) -> None:
     ctx = Context(naam="<b>Sam</b> & {{ 7*7 }}", land="nl", module="", extra={})
     d = Driver(lib, via_json, ctx=ctx)
     out = d.send(Started("stokt-2"))
@@ -163,7 +165,7 @@ def test_escaping_of_client_text(lib, via_json: bool) -> None:  # type: ignore[n
         assert html_error(text) is None
 
 
-def test_ask_var_keeps_a_short_variable(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_ask_var_keeps_a_short_variable(lib: Library, via_json: bool) -> None:
     ctx = Context(naam="Sam", land="nl", module="", extra={"min_leeftijd": "16"})
     d = Driver(lib, via_json, ctx=ctx)
     d.send(Started("kennismaking"))
@@ -174,7 +176,7 @@ def test_ask_var_keeps_a_short_variable(lib, via_json: bool) -> None:  # type: i
     assert "Dag Lotte &lt;3" in joined(out) and "16 jaar of ouder" in joined(out)
 
 
-def test_action_start_ends_and_begins(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_action_start_ends_and_begins(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json, ctx=Context("Sam", "nl", "", {"min_leeftijd": "18"}))
     d.send(Started("kennismaking"))
     d.send(TextReceived("Lotte"))
@@ -186,7 +188,7 @@ def test_action_start_ends_and_begins(lib, via_json: bool) -> None:  # type: ign
     assert "Hoi Sam" in joined(out)
 
 
-def test_reflection_sees_the_question(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_reflection_sees_the_question(lib: Library, via_json: bool) -> None:
     ctx = Context("Sam", "nl", "stokt", {"vraag": "Wat deed je <goed>?"})
     d = Driver(lib, via_json, ctx=ctx)
     out = d.send(Started("reflectie"))
@@ -195,7 +197,7 @@ def test_reflection_sees_the_question(lib, via_json: bool) -> None:  # type: ign
     assert "Dank je voor je antwoord." in joined(out)
 
 
-def test_text_on_buttons_gives_a_hint(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_text_on_buttons_gives_a_hint(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json)
     d.send(Started("stokt-2"))
     old = d.buttons()
@@ -209,7 +211,7 @@ def test_text_on_buttons_gives_a_hint(lib, via_json: bool) -> None:  # type: ign
     assert d.state.node == "uitleg"
 
 
-def test_idle_events(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_idle_events(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json)
     out = d.send(TextReceived("hoi"))
     assert len(out) == 1 and isinstance(out[0], Notice)
@@ -220,7 +222,7 @@ def test_idle_events(lib, via_json: bool) -> None:  # type: ignore[no-untyped-de
     assert d.state.is_idle
 
 
-def test_unknown_dialogue_started(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_dialogue_started(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json)
     out = d.send(Started("bestaat-niet"))
     assert isinstance(out[0], Notice)
@@ -242,7 +244,9 @@ def test_unknown_dialogue_started(lib, via_json: bool) -> None:  # type: ignore[
         lambda nonce: "",
     ],
 )
-def test_forged_tokens_move_nothing(lib, via_json: bool, forge) -> None:  # type: ignore[no-untyped-def]
+def test_forged_tokens_move_nothing(
+    lib: Library, via_json: bool, forge: Callable[[str], str]
+) -> None:
     d = Driver(lib, via_json)
     d.send(Started("stokt-2"))
     d.press("Vertel")
@@ -256,7 +260,7 @@ def test_forged_tokens_move_nothing(lib, via_json: bool, forge) -> None:  # type
     assert d.state.node == "lijf"
 
 
-def test_old_button_and_double_tap(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_old_button_and_double_tap(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json)
     d.send(Started("stokt-2"))
     first = d.buttons()
@@ -273,7 +277,7 @@ def test_old_button_and_double_tap(lib, via_json: bool) -> None:  # type: ignore
     assert d.state.vars["herkend"] == 1
 
 
-def test_resumed_shows_the_step_again(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_resumed_shows_the_step_again(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json)
     d.send(Started("stokt-2"))
     d.press("Vertel")
@@ -284,7 +288,7 @@ def test_resumed_shows_the_step_again(lib, via_json: bool) -> None:  # type: ign
     assert d.state.vars["rol"] == "terugtrekker"
 
 
-def test_started_abandons_the_running_dialogue(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_started_abandons_the_running_dialogue(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json)
     d.send(Started("stokt-2"))
     d.press("Vertel")
@@ -293,15 +297,15 @@ def test_started_abandons_the_running_dialogue(lib, via_json: bool) -> None:  # 
     assert d.state.stack
     out = d.send(Started("checkin-a"))
     assert of_type(out, DialogueEnded) == []
-    assert d.state.dialogue == "checkin-a" and d.state.stack == () and d.state.answers == {}
+    assert d.state.dialogue == "checkin-a" and not d.state.stack and d.state.answers == {}
     assert d.state.vars["rol"] == "zoeker"
 
 
-def _on_node(lib, dialogue: str, node: str, **extra) -> State:  # type: ignore[no-untyped-def]
-    return State(dialogue=dialogue, node=node, vars={}, version=1, nonce="abc", **extra)
+def _on_node(lib: Library, dialogue: str, node: str) -> State:
+    return State(dialogue=dialogue, node=node, vars={}, version=1, nonce="abc")
 
 
-def test_moved_node_is_followed_silently(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_moved_node_is_followed_silently(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json, state=_on_node(lib, "stokt-3", "nog_ouder"))  # a moved chain
     out = d.send(Resumed())
     assert of_type(out, Notice) == []
@@ -309,7 +313,7 @@ def test_moved_node_is_followed_silently(lib, via_json: bool) -> None:  # type: 
     assert "nieuwe vraag" in joined(out)
 
 
-def test_moved_node_and_a_button_of_it(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_moved_node_and_a_button_of_it(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json, state=_on_node(lib, "stokt-3", "oude_vraag"))
     out = d.send(ChoiceMade("c:abc:0"))
     assert isinstance(out[0], StaleButton)
@@ -326,7 +330,7 @@ def test_moved_node_to_a_question_takes_the_text(via_json: bool, tmp_path: Path)
     assert "<b>Vaker luisteren</b>" in joined(out)
 
 
-def test_removed_node_goes_to_the_start(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_removed_node_goes_to_the_start(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json, state=_on_node(lib, "stokt-2", "weg"))
     out = d.send(ChoiceMade("c:abc:0"))
     assert isinstance(out[0], Notice)
@@ -373,7 +377,7 @@ def test_removed_node_inside_a_removed_start(via_json: bool) -> None:
     assert d.state.is_idle
 
 
-def test_typing_pauses_between_messages(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_typing_pauses_between_messages(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json)
     out = d.send(Started("stokt-2"))
     assert isinstance(out[0], SendMessage)  # no pause before the first message
@@ -382,7 +386,7 @@ def test_typing_pauses_between_messages(lib, via_json: bool) -> None:  # type: i
     assert 0.5 <= typing_seconds("kort") < typing_seconds("lang " * 40) <= 2.5
 
 
-def test_state_json_is_small_and_named(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_state_json_is_small_and_named(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json)
     d.send(Started("stokt-2"))
     d.press("Vertel")
@@ -407,14 +411,14 @@ def test_state_json_is_small_and_named(lib, via_json: bool) -> None:  # type: ig
     assert State.from_json({}) == State.idle()
 
 
-def test_script_version_is_updated(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_script_version_is_updated(lib: Library, via_json: bool) -> None:
     state = State(dialogue="stokt-3", node="welkom", version=1, nonce="abc")
     d = Driver(lib, via_json, state=state)
     d.send(Resumed())
     assert d.state.version == 2
 
 
-def test_every_message_is_valid_html(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_every_message_is_valid_html(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json)
     out = d.send(Started("stokt-3"))
     for text in texts(out):
@@ -423,7 +427,7 @@ def test_every_message_is_valid_html(lib, via_json: bool) -> None:  # type: igno
     assert all(b.token.startswith("c:") and len(b.token.encode()) <= 64 for b in d.buttons())
 
 
-def test_long_answer_is_cut_to_fit(lib, via_json: bool) -> None:  # type: ignore[no-untyped-def]
+def test_long_answer_is_cut_to_fit(lib: Library, via_json: bool) -> None:
     d = Driver(lib, via_json)
     d.send(Started("stokt-3"))
     d.press("Verder")
