@@ -291,10 +291,8 @@ class Sandbox:
                 raise ValueError(f"topic {thread_id} does not exist in chat {chat.id}")
         if reply_to is not None and reply_to not in chat.messages:
             raise ValueError(f"message {reply_to} does not exist in chat {chat.id}")
-        user = self.world.user(user_id)
-        if chat.type == "private" and user.blocked:
-            # Writing to a bot you blocked means unblocking it first.
-            self.unblock(user_id)
+        # A blocked person may still write (a test convenience; Telegram would make them unblock
+        # first): only unblock() lifts the block, so tests can make the bot answer into a 403.
         return chat
 
     def _post_from(

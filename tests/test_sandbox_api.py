@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import telegram
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 
@@ -91,9 +92,12 @@ async def test_blocked_user_gives_forbidden(sb: Sandbox, bot: telegram.Bot) -> N
         raise AssertionError("a blocked user must give 403")
     except telegram.error.Forbidden as exc:
         assert "bot was blocked by the user" in exc.message
+    await sb.send_text(anna.id, "ik schrijf toch")  # writing does not lift the block
+    with pytest.raises(telegram.error.Forbidden):
+        await bot.send_message(anna.id, "antwoord")
     updates = await bot.get_updates()
-    assert updates[-1].my_chat_member is not None
-    assert updates[-1].my_chat_member.new_chat_member.status == "kicked"
+    member = [u.my_chat_member for u in updates if u.my_chat_member]
+    assert [m.new_chat_member.status for m in member] == ["kicked"]
     sb.unblock(anna.id)
     assert (await bot.send_message(anna.id, "fijn dat je er weer bent")).text
 
