@@ -62,6 +62,9 @@ class Rule:
     # The sentence must also contain one of `needs`, and none of `unless`.
     needs: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
+    # False for phrases that carry their own "niet" ("ik zie het niet meer zitten"): a "niet"
+    # in a clause just before ("als zij niet terugkomt ...") must not cancel them.
+    negatable: bool = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -239,7 +242,7 @@ VERWONDEN = (
 )
 QUANTITY = (
     "alle|al_mijn|al_de|hele|heel_veel|te_veel|teveel|zoveel|zo_veel|potje|pot|doos|doosje|"
-    "strip|strips|handvol|flesje|[0-9][0-9]+|tien|twaalf|vijftien|twintig|dertig|veertig|"
+    "strip|strips|handvol|flesje|al_die|voorraad|[0-9][0-9]+|tien|twaalf|vijftien|twintig|dertig|veertig|"
     "vijftig|honderd"
 )
 DRUGS = (
@@ -277,7 +280,7 @@ RULES: tuple[Rule, ...] = (
             "wil|wou|wilde|wel [gewoon|echt|liever|eigenlijk|graag|nu|zo|dan|ook|het_liefst] "
             "[gewoon|echt|liever|eigenlijk|graag|nu|zo|dan|ook] dood|doodgaan|sterven|dood_gaan",
             "dood wil|wou|wilde|wel",
-            "liever dood",
+            "liever|beter dood",
             "voor altijd|eeuwig [gaan] slapen",
             "beter|makkelijker|fijner .. als ik dood ben|was|zou_zijn",
             "denk|dacht|denken .. aan doodgaan|sterven|dood_gaan|dood_zijn",
@@ -292,12 +295,24 @@ RULES: tuple[Rule, ...] = (
         phrases=(
             "wil|wou|wilde|zin .. niet meer [verder] leven|bestaan",
             "stoppen met leven",
+            "geen reden|doel|zin .. meer om te leven",
+            "niets|niks meer om voor te leven",
+            "leven .. niet meer .. moeite|waard",
+            "klaar met leven",
             "geen zin meer in het|mijn leven",
             "geen zin meer in leven",
             "het|mijn leven heeft .. geen zin meer",
             "klaar met het|mijn leven",
             "uit het leven stappen|stap|gestapt|te_stappen",
         ),
+    ),
+    Rule(
+        "wish_not_to_exist",
+        "suicide",
+        1.0,
+        phrases=("er|hier niet meer [te] zijn|bestaan", "niet meer [te] bestaan"),
+        needs=("wil|wou|wilde|zou|denk|dacht|liefst|zin|hoop|wens|verlang|droom",),
+        negatable=False,
     ),
     Rule(
         "not_be_here",
@@ -307,8 +322,10 @@ RULES: tuple[Rule, ...] = (
             "wil|wou|wilde .. er|hier [gewoon|echt|eigenlijk|liever|gewoon_echt] niet meer zijn",
             "wou|wilde|wens|hoop|zou_willen .. dat ik er niet meer was|ben|zou_zijn|zijn",
             "beter af .. zonder mij|me",
+            "zonder mij|me .. beter [af]",
             "makkelijker|beter|fijner .. als|zonder ik er niet [meer] ben|was|zou_zijn",
         ),
+        negatable=False,
     ),
     Rule(
         "sees_no_way_out",
@@ -318,12 +335,17 @@ RULES: tuple[Rule, ...] = (
             "zie|zag .. niet meer .. zitten",
             "zie .. het leven niet meer zitten",
         ),
+        negatable=False,
     ),
     Rule(
         "no_longer_needed",
         "suicide",
         1.0,
-        phrases=("het hoeft .. niet meer [voor|van] [mij|me] $",),
+        phrases=(
+            "het hoeft .. niet meer [voor|van] [mij|me] $",
+            "hoeft het .. niet meer [voor|van] [mij|me] $",
+        ),
+        negatable=False,
     ),
     Rule(
         "end_it",
@@ -395,6 +417,7 @@ RULES: tuple[Rule, ...] = (
         1.0,
         phrases=("niet|nooit meer wakker [te] worden|word|wordt",),
         unless=("baby|kindje|zoontje|dochtertje|kinderen|kids|hond",),
+        negatable=False,
     ),
     Rule("farewell_letter", "suicide", 1.0, phrases=("afscheidsbrie*",)),
     Rule(
@@ -422,6 +445,24 @@ RULES: tuple[Rule, ...] = (
             "morgen|straks|vannacht|binnenkort|volgende_week .. ben ik er niet meer",
             "als ik er .. niet meer ben|was",
             "mijn laatste bericht|berichtje",
+            "afscheid .. van iedereen|het_leven",
+        ),
+    ),
+    Rule(
+        "full_stop",
+        "suicide",
+        0.5,
+        phrases=("er .. een punt achter zetten|zet",),
+        unless=("relatie|ruzie|ruzies|discussie|baan|job|vriendschap|huwelijk|studie",),
+    ),
+    Rule(
+        "never_born",
+        "suicide",
+        0.5,
+        phrases=(
+            "nooit geboren",
+            "hoop|wou|zou_willen .. dat ik .. ongeluk_krijg|verongeluk|doodga|overlijd|sterf",
+            "wil|wou .. bij mijn .. overleden|dode",
         ),
     ),
     Rule(
@@ -528,7 +569,7 @@ RULES: tuple[Rule, ...] = (
         1.0,
         all_of=(
             "snij|snijd|snijden|sneed|gesneden|krassen|kraste|gekrast|opengekrast|kerf|kerven|"
-            "gekerfd|opengekrabd|scheermes*|mesje|mesjes",
+            "gekerfd|opengekrabd|scheermes*|mesje|mesjes|sneen|sneetjes|snijwonden",
             "arm|armen|pols|polsen|been|benen|dij|dijen|bovenbeen|bovenbenen|huid|buik",
             "mijn|ik",
         ),
@@ -548,7 +589,15 @@ RULES: tuple[Rule, ...] = (
         phrases=(
             "begonnen|begin|beginnen .. met snijden|krassen|kerven",
             "weer aan het snijden|krassen|kerven",
+            "ga|ging|gaan|gegaan .. krassen|kerven $",
         ),
+    ),
+    Rule(
+        "bangs_head",
+        "selfharm",
+        1.0,
+        phrases=("bonk|bonken|bonkte|sla|sloeg .. mijn hoofd",),
+        unless=(PARTNER,),
     ),
     Rule(
         "head_against_wall",
@@ -579,6 +628,13 @@ RULES: tuple[Rule, ...] = (
             "zoals_afgesproken|netjes|braaf|vergeten|herinnering|dokter|huisarts|arts|"
             "zijn_op|is_op|bijna_op",
         ),
+    ),
+    Rule(
+        "took_too_much",
+        "overdose",
+        1.0,
+        phrases=("te_veel|teveel .. ingenomen|geslikt|ingeslikt|genomen",),
+        unless=("kater|gedronken|drank|bier|wijn|borrel|feest|gegeten|eten|hooi",),
     ),
     Rule(
         "lethal_dose_question",
@@ -614,6 +670,18 @@ RULES: tuple[Rule, ...] = (
         unless=(JOKES,),
     ),
     Rule(
+        "quoted_threat",
+        "partner_danger",
+        1.0,
+        phrases=(
+            "maak|vermoord|steek|sla|schiet .. je|jou .. af|dood|kapot|neer",
+            "ik vermoord|vermoor|sla|steek je|jou",
+            "ik maak je|jou af|dood|kapot",
+        ),
+        needs=("hij|ze|zij|zei|zegt|riep|schreeuwde|stuurde|appte|dreig*",),
+        unless=(JOKES,),
+    ),
+    Rule(
         "threat_to_harm",
         "partner_danger",
         1.0,
@@ -624,6 +692,8 @@ RULES: tuple[Rule, ...] = (
             "hij|ze|zij .. me|mij .. iets|wat aan_te_doen|aandoet|aandoen|aan_doen|aandeed",
             "zegt|zei|gaat|zal|dreigt|dreigde .. me|mij .. kapot_maken|kapotmaken|kapotmaakt|"
             "kapot_maakt|kapot_te_maken",
+            "dreigbericht*|dreigmail*|dreigement*|doodsbedreiging*",
+            "ik de volgende ben|ben ik de volgende",
         ),
         unless=(JOKES,),
     ),
@@ -643,6 +713,10 @@ RULES: tuple[Rule, ...] = (
             "gooit|gooide|smeet|smijt|gegooid|gesmeten .. naar|op|tegen me|mij",
             "keel .. dichtgeknepen|dichtgedrukt|dichtgeknepen|dicht|toegeknepen|toegedrukt",
             "bij de keel",
+            "gaf|geeft|gegeven|verkocht .. me|mij .. klap|klappen|schop|stomp|trap|mep|dreun|"
+            "oplawaai|vuistslag|kopstoot",
+            "me|mij .. klap|klappen|schop|stomp|trap|mep|dreun|vuistslag|kopstoot .. gegeven|"
+            "verkocht",
             "me|mij .. hard|zo_hard geduwd|geslagen|geschopt|gegooid",
             "pakt|pakte|greep|grijpt|gepakt|gegrepen .. me|mij bij .. haar|haren|nek|keel|strot",
             "sleurt|sleurde|sleept|sleepte|gesleurd .. me|mij",
@@ -656,6 +730,31 @@ RULES: tuple[Rule, ...] = (
             "peuter|kleuter|baby|kind|kindje|zoontje|dochtertje|driftbui|training|sparren|judo|"
             "boksen|kickboksen|bal",
         ),
+    ),
+    Rule(
+        "bruises_from_partner",
+        "partner_danger",
+        1.0,
+        all_of=("blauwe_plekken|blauw_oog|blauwe_plek|builen|gekneusd", "hem|hij|haar|ze|zij"),
+        unless=("sport|sporten|val|gevallen|fiets|training",),
+    ),
+    Rule(
+        "fled",
+        "partner_danger",
+        0.5,
+        phrases=("gevlucht|weggevlucht|vluchten|gevlucht|blijf_van_mijn_lijf|opvang",),
+        needs=(PARTNER,),
+    ),
+    Rule(
+        "isolated",
+        "partner_danger",
+        0.5,
+        phrases=(
+            "mag .. niemand|geen_vrienden|mijn_familie|mijn_vriendinnen .. zien|spreken|bellen|"
+            "ontmoeten",
+            "controleert|checkt .. alles|mijn_telefoon",
+        ),
+        needs=(PARTNER,),
     ),
     Rule(
         "weapon",
@@ -690,6 +789,7 @@ RULES: tuple[Rule, ...] = (
             "volgt|volgde|volgen .. me|mij .. overal|achterna|naar_huis|naar_mijn_werk|"
             "naar_het_werk|naar_school",
             "staat|stond|duikt|dook|is .. overal .. waar ik",
+            "zit|zat|komt|kwam .. me|mij .. achterna",
             "duikt|dook .. overal op",
         ),
         unless=("pech|ongeluk",),
@@ -741,7 +841,11 @@ RULES: tuple[Rule, ...] = (
         "cannot_leave",
         "partner_danger",
         0.5,
-        phrases=("kan|mag|durf .. niet weg|weggaan $", "durf|durft .. niet naar huis"),
+        phrases=(
+            "kan|mag|durf .. niet weg|weggaan $",
+            "durf|durft .. niet naar huis",
+            "laat|liet me|mij niet gaan|weg|naar_buiten|vertrekken",
+        ),
     ),
     Rule(
         "tracked",
@@ -1028,11 +1132,8 @@ def _clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
     return left, right
 
 
-def _negated(sentence: str, start: int, clause_start: int) -> bool:
+def _negated(before: str) -> bool:
     """A negation in the few words before the match, in its clause, not beyond its 'ik'."""
-    before = sentence[clause_start:start]
-    if _NEGATING.search(before):
-        return True
     words = before.split()[-4:]
     for i in range(len(words) - 1, -1, -1):
         if words[i] == "ik":
@@ -1050,7 +1151,8 @@ def _first_match(
     dropped = ""
     for m in pattern.finditer(sentence):
         left, _ = _clause_bounds(sentence, m.start(), m.end())
-        if negatable and _negated(sentence, m.start(), left):
+        before = sentence[left : m.start()]
+        if _NEGATING.search(before) or (negatable and _negated(before)):
             dropped = "negated"
             continue
         return m, ""
@@ -1067,14 +1169,14 @@ class _Hit:
 def _match_rule(c: _Compiled, sentence: str, message: str) -> tuple[_Hit | None, str]:
     """Does the rule fire in this sentence? Returns the hit or the guard that stopped it."""
     if c.phrases is not None:
-        m, dropped = _first_match(c.phrases, sentence)
+        m, dropped = _first_match(c.phrases, sentence, c.rule.negatable)
         if m is None:
             return None, dropped
         anchor = m
     else:
         anchors = []
         for group in c.groups:
-            gm, dropped = _first_match(group, sentence)
+            gm, dropped = _first_match(group, sentence, c.rule.negatable)
             if gm is None:
                 return None, dropped
             anchors.append(gm)
