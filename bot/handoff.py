@@ -480,6 +480,30 @@ async def in_topic(
     raise RuntimeError("the coach topic vanished twice in a row")
 
 
+async def _in_group(
+    svc: Services,
+    bot: Any,
+    client: Client,
+    make: Callable[[int, int], Awaitable[Any]],
+    *,
+    card_if_new: bool = True,
+) -> bool:
+    """Post into the client's topic; False when the coach group cannot be used at all.
+
+    A group that is not a forum, or where the bot is no admin, is a configuration mistake a
+    person can make: the coaches' private chats take over, so no client message is lost.
+    """
+    try:
+        await in_topic(svc, bot, client, make, card_if_new=card_if_new)
+    except (BadRequest, RuntimeError) as exc:
+        log.error(
+            "coach group unusable (%s); using the coaches' private chats instead",
+            getattr(exc, "message", type(exc).__name__),
+        )
+        return False
+    return True
+
+
 async def _post_card_in(
     svc: Services, bot: Any, user_id: int, chat_id: int, thread_id: int | None
 ) -> Message | None:
@@ -521,12 +545,12 @@ async def to_coaches_privately(
 
 async def post_card(svc: Services, bot: Any, client: Client) -> None:
     """Post the client's card: in their topic, or to each coach privately."""
-    if group_mode(svc):
-        # A new topic gets its card from in_topic; an existing one gets it here.
-        async def send(chat_id: int, thread_id: int) -> Message | None:
-            return await _post_card_in(svc, bot, client.user_id, chat_id, thread_id)
 
-        await in_topic(svc, bot, client, send, card_if_new=False)
+    # A new topic gets its card from in_topic; an existing one gets it here.
+    async def send_card(chat_id: int, thread_id: int) -> Message | None:
+        return await _post_card_in(svc, bot, client.user_id, chat_id, thread_id)
+
+    if group_mode(svc) and await _in_group(svc, bot, client, send_card, card_if_new=False):
         return
     facts = await card_facts(svc, client.user_id)
     if facts is None:
@@ -546,14 +570,13 @@ async def say_to_coaches(
     svc: Services, bot: Any, client: Client, text: str, *, card_if_new: bool = True
 ) -> None:
     """A line (HTML) about this client in their topic, or to each coach privately."""
-    if group_mode(svc):
 
-        async def send(chat_id: int, thread_id: int) -> Any:
-            return await bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread_id
-            )
+    async def send(chat_id: int, thread_id: int) -> Any:
+        return await bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread_id
+        )
 
-        await in_topic(svc, bot, client, send, card_if_new=card_if_new)
+    if group_mode(svc) and await _in_group(svc, bot, client, send, card_if_new=card_if_new):
         return
     head = f"<b>{html.escape(label(client))}</b>\n"
     await to_coaches_privately(
@@ -566,15 +589,13 @@ async def say_to_coaches(
 
 async def relay_from_client(svc: Services, bot: Any, client: Client, message: Message) -> None:
     """Copy one client message to the coach chat (their topic, or each coach privately)."""
-    if group_mode(svc):
 
-        async def copy(chat_id: int, thread_id: int) -> Any:
-            return await bot.copy_message(
-                chat_id, client.chat_id, message.message_id, message_thread_id=thread_id
-            )
+    async def copy(chat_id: int, thread_id: int) -> Any:
+        return await bot.copy_message(
+            chat_id, client.chat_id, message.message_id, message_thread_id=thread_id
+        )
 
-        await in_topic(svc, bot, client, copy)
-    else:
+    if not (group_mode(svc) and await _in_group(svc, bot, client, copy)):
         # In a private chat messages of several clients mix: a name line before each message
         # tells them apart, and replying to either one reaches this client.
         head = f"✉️ <b>{html.escape(label(client))}</b>:"

@@ -560,3 +560,30 @@ async def test_without_a_coach_configured_nobody_is_promised(harness: Harness) -
     got = await anna.expect_text("geen coach")
     assert "/hulp" in plain(got)
     assert not await handoff.is_open(harness.services, anna.id)
+
+
+async def test_an_unusable_coach_group_falls_back_to_private_chats(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    coach_user = sandbox.add_user("Sanne")
+    h = Harness(sandbox, tmp_path, _config(coach_user.id, -1009999999999))  # no such group
+    await h.start()
+    try:
+        anna = h.person("Anna")
+        await enrol(h, anna)
+        await ask_coach(anna, "groep kapot")
+        await eventually(
+            lambda: any(
+                "Reden: groep kapot" in t for t in texts_of(sandbox.messages(coach_user.id))
+            )
+        )
+        await anna.send("Komt dit aan?")
+        copy = await eventually(
+            lambda: next(
+                (m for m in sandbox.messages(coach_user.id) if plain(m) == "Komt dit aan?"), None
+            )
+        )
+        await sandbox.send_text(coach_user.id, "Ja, het komt aan", reply_to=copy["message_id"])
+        await anna.expect_text("Ja, het komt aan")
+    finally:
+        await h.stop()
