@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from datetime import datetime
@@ -126,3 +127,43 @@ def test_random_walk(
             event = ChoiceMade(data.draw(st.text(max_size=70)))
         else:
             event = Resumed()
+
+
+def without(lib: Library, dialogue_id: str, node_id: str | None) -> Library:
+    """A copy of `lib` with one node (or, for None, the whole dialogue) removed."""
+    dialogues = dict(lib.dialogues)
+    if node_id is None:
+        del dialogues[dialogue_id]
+    else:
+        old = dialogues[dialogue_id]
+        nodes = {k: v for k, v in old.nodes.items() if k != node_id}
+        dialogues[dialogue_id] = dataclasses.replace(old, nodes=nodes)
+    return dataclasses.replace(lib, dialogues=dialogues)
+
+
+@pytest.mark.parametrize("dialogue_id", sorted(REAL.dialogues))
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), seed=st.integers(0, 2**32))
+def test_script_edited_under_the_client(dialogue_id: str, data: st.DataObject, seed: int) -> None:
+    rng = random.Random(seed)
+    ctx = Context(naam="Sam", land="nl", module="", extra=EXTRA)
+    state, outputs = step(REAL, State.idle(), Started(dialogue_id), NOW, rng, ctx)
+    for _ in range(data.draw(st.integers(0, 6))):  # walk a little way in
+        buttons = check_outputs(outputs)
+        if state.is_idle or not buttons:
+            break
+        _label, token = data.draw(st.sampled_from(buttons))
+        state, outputs = step(REAL, state, ChoiceMade(token), NOW, rng, ctx)
+    if state.is_idle:
+        return
+    assert state.dialogue is not None and state.node is not None
+    where = data.draw(st.sampled_from([state.node, None]))  # the client's node, or its dialogue
+    edited = without(REAL, state.dialogue, where)
+    tokens = [t for _, t in check_outputs(outputs)]
+    events: list[Event] = [Resumed(), TextReceived("hallo"), *(ChoiceMade(t) for t in tokens)]
+    event = data.draw(st.sampled_from(events))
+    new_state, outputs = step(edited, state, event, NOW, rng, ctx)
+    current = check_outputs(outputs)
+    way_forward(edited, new_state, outputs, current)
+    if where is None and not state.stack:
+        assert new_state.is_idle and DialogueEnded(state.dialogue, completed=False) in outputs

@@ -66,7 +66,7 @@ class Turn:
     def describe(self) -> str:
         """What the bot said and did, readable in a test failure."""
         lines = ["the bot said:"]
-        lines += [f"  | {m}" for m in self.messages] or ["  (nothing)"]
+        lines += [f"  | {_plain(m)}" for m in self.messages] or ["  (nothing)"]
         lines.append(f"  buttons: {self.buttons}")
         lines.append(f"  actions: {self.actions}")
         return "\n".join(lines)
