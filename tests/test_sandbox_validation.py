@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
 import httpx
 import pytest
 import telegram
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from sandbox import Sandbox
@@ -245,3 +248,21 @@ def test_spec_union_errors_name_the_likely_type() -> None:
         spec.validate(
             "sendMessage", {"chat_id": 1, "text": "x", "reply_markup": bad_markup}, False, {}
         )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_escaped_text_always_parses_back(text: str) -> None:
+    """Whatever a client writes, html.escape makes it safe for parse_mode=HTML."""
+    parsed, entities = parse_html(html.escape(text))
+    assert parsed == text and entities == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="<>&ab/; \"'=#x1", max_size=30))
+def test_the_html_parser_never_crashes(source: str) -> None:
+    """Random markup either parses or gives Telegram's parse error, never anything else."""
+    try:
+        parse_html(source)
+    except HtmlError:
+        pass
