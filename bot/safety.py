@@ -14,8 +14,9 @@ Every free-text message goes through `assess` before anything else. The check wo
 
 Phrase templates are a tiny language (see `_compile_template`): words separated by spaces,
 `a|b` for alternatives, `word*` for a prefix, `te_veel` for a multi-word alternative, `[a|b]` for
-an optional word, `..` for up to three other words (never a negation) and `$` for the end of a
-clause. docs/safety.md explains how to add a phrase and check it.
+an optional word, `..` for up to three other words (never a negation), `...` for up to six,
+`!a|b` for "not followed by a or b" and `$` for the end of a clause. docs/safety.md explains
+how to add a phrase and check it.
 """
 
 from __future__ import annotations
@@ -277,7 +278,7 @@ RULES: tuple[Rule, ...] = (
         "suicide",
         1.0,
         phrases=(
-            "wil|wou|wilde|wel [gewoon|echt|liever|eigenlijk|graag|nu|zo|dan|ook|het_liefst] "
+            "wil|wou|wilde|wel [ik] [gewoon|echt|liever|eigenlijk|graag|nu|zo|dan|ook|het_liefst] "
             "[gewoon|echt|liever|eigenlijk|graag|nu|zo|dan|ook] dood|doodgaan|sterven|dood_gaan",
             "dood wil|wou|wilde|wel",
             "liever|beter dood",
@@ -293,7 +294,7 @@ RULES: tuple[Rule, ...] = (
         "suicide",
         1.0,
         phrases=(
-            "wil|wou|wilde|zin .. niet meer [verder] leven|bestaan",
+            "wil|wou|wilde|zin .. niet meer [verder] leven|bestaan !zoals|als|zo|met|in|op",
             "stoppen met leven",
             "geen reden|doel|zin .. meer om te leven",
             "niets|niks meer om voor te leven",
@@ -424,7 +425,7 @@ RULES: tuple[Rule, ...] = (
         "farewell_letters_for_after",
         "suicide",
         1.0,
-        all_of=("brief|brieven|briefje|briefjes|testament", "als ik er niet meer ben|was"),
+        all_of=("brief|brieven|briefje|briefjes|testament", "als ik er .. niet meer ben|was"),
     ),
     Rule("means_ready", "suicide", 1.0, phrases=("touw|strop .. klaar|klaarliggen|gekocht",)),
     Rule(
@@ -474,6 +475,7 @@ RULES: tuple[Rule, ...] = (
             "ben .. een last",
             "niemand .. zou|zal .. merken|missen",
             "hoeft niemand .. meer",
+            "niemand .. om me|mij geeft",
         ),
     ),
     Rule(
@@ -533,6 +535,7 @@ RULES: tuple[Rule, ...] = (
             "uitzichtloos",
             "geen uitweg",
             "wat heeft het .. nog voor zin",
+            "waarom zou|moet ik .. nog .. leven|doorgaan|verder",
             "het|alles heeft .. geen zin meer",
             "het leven [zo] moe|beu",
             "leven .. zo moe|beu",
@@ -569,11 +572,15 @@ RULES: tuple[Rule, ...] = (
         1.0,
         all_of=(
             "snij|snijd|snijden|sneed|gesneden|krassen|kraste|gekrast|opengekrast|kerf|kerven|"
-            "gekerfd|opengekrabd|scheermes*|mesje|mesjes|sneen|sneetjes|snijwonden",
+            "gekerfd|opengekrabd|opengehaald|scheermes*|mesje|mesjes|sneen|sneetjes|snijwonden|"
+            "verbrand|gebrand|brandde|aansteker",
             "arm|armen|pols|polsen|been|benen|dij|dijen|bovenbeen|bovenbenen|huid|buik",
             "mijn|ik",
         ),
-        unless=("per_ongeluk|perongeluk|ongeluk|kat|poes|hond|gevallen|val|fiets",),
+        unless=(
+            "per_ongeluk|perongeluk|ongeluk|kat|poes|hond|gevallen|val|fiets|zon|zonnebrand|"
+            "strand|oven|pan|strijkijzer|koken|thee|koffie|kaars",
+        ),
     ),
     Rule(
         "urge_to_cut",
@@ -693,6 +700,8 @@ RULES: tuple[Rule, ...] = (
             "zegt|zei|gaat|zal|dreigt|dreigde .. me|mij .. kapot_maken|kapotmaken|kapotmaakt|"
             "kapot_maakt|kapot_te_maken",
             "dreigbericht*|dreigmail*|dreigement*|doodsbedreiging*",
+            "dreig*|gedreigd .. in brand",
+            "me|mij iets|wat gaat|zal doen|aandoen",
             "ik de volgende ben|ben ik de volgende",
         ),
         unless=(JOKES,),
@@ -704,8 +713,8 @@ RULES: tuple[Rule, ...] = (
         phrases=(
             "slaat|sloeg|slaan|schopt|schopte|schoppen|wurgt|wurgde|wurgen|stompt|stompte|"
             "mishandelt|mishandelde|verkracht|verkrachtte|trapt|trapte .. me|mij",
-            "me|mij .. geslagen|geschopt|gewurgd|gestompt|mishandeld|verkracht|getrapt|"
-            "neergestoken|in_elkaar_geslagen|door_elkaar_geschud",
+            "me|mij ... geslagen|geschopt|gewurgd|gestompt|mishandeld|verkracht|getrapt|"
+            "vastgebonden|neergestoken|in_elkaar_geslagen|door_elkaar_geschud",
             "ik word|werd|ben .. geslagen|mishandeld|geschopt|verkracht|gewurgd|in_elkaar_geslagen",
             "word|werd ik .. geslagen|mishandeld|geschopt|verkracht|gewurgd|in_elkaar_geslagen",
             "duwt|duwde|gooit|gooide|smeet|smijt .. me|mij .. tegen|van|op|door|omver|uit",
@@ -775,6 +784,7 @@ RULES: tuple[Rule, ...] = (
             "me|mij .. opgesloten|opsluiten|opsluit|op_te_sluiten",
             "mag|mocht .. huis|deur niet uit",
             "mag|mocht .. niet naar buiten",
+            "houdt|hield|houden .. me|mij .. binnen|gevangen|opgesloten",
         ),
         unless=("dokter|huisarts|arts|griep|ziek|koorts|corona|covid|quarantaine|isolatie|straf",),
     ),
@@ -898,6 +908,7 @@ _WORD = "[a-z0-9]+"
 _NEG = "|".join(sorted(NEGATIONS))
 # Up to three other words, never a negation: "mezelf nooit iets aandoen" must not match.
 _GAP = rf"(?: (?!(?:{_NEG})(?![a-z0-9])){_WORD}){{0,3}}"
+_LONG_GAP = rf"(?: (?!(?:{_NEG})(?![a-z0-9])){_WORD}){{0,6}}"
 _CLAUSE_END = rf"(?= [.,]| (?:{'|'.join(CLAUSE_WORDS)})(?![a-z0-9])|$)"
 
 
@@ -920,6 +931,10 @@ def _compile_template(template: str) -> str:
     for token in template.split():
         if token == "..":
             out += _GAP
+        elif token == "...":
+            out += _LONG_GAP
+        elif token.startswith("!"):
+            out += "(?! " + _alternatives(token[1:]) + "(?![a-z0-9]))"
         elif token == "$":
             out += _CLAUSE_END
         elif token.startswith("[") and token.endswith("]"):
@@ -957,7 +972,7 @@ class _Trigger:
 
 def _token_options(token: str) -> tuple[list[str], bool] | None:
     """First words of a mandatory template token's alternatives; None if not usable."""
-    if token in ("..", "$") or token.startswith("["):
+    if token in ("..", "...", "$") or token.startswith(("[", "!")):
         return None
     firsts = [alt.split("_")[0] for alt in token.split("|")]
     if not all(re.fullmatch(r"[a-z]+\*?", w) for w in firsts):
