@@ -587,3 +587,29 @@ async def test_an_unusable_coach_group_falls_back_to_private_chats(
         await anna.expect_text("Ja, het komt aan")
     finally:
         await h.stop()
+
+
+async def test_the_reason_question_lapses_on_cancel_a_command_or_time(world: World) -> None:
+    anna = world.h.person("Anna")
+    await enrol(world.h, anna)
+    await anna.send("/coach")
+    await anna.expect_text("waar wil je het over hebben")
+    await anna.press("Toch niet")
+    await anna.expect_text("later nog /coach")
+    assert not await world.is_open(anna)
+
+    await anna.send("/coach")
+    await anna.expect_text("waar wil je het over hebben")
+    await anna.send("/menu")
+    await anna.settle()
+    await anna.send("gewoon een zin")
+    await anna.settle()
+    assert not await world.is_open(anna)
+
+    await anna.send("/coach")
+    await anna.expect_text("waar wil je het over hebben")
+    world.h.clock.advance(handoff.REASON_WAIT_FOR + timedelta(minutes=1))
+    await anna.send("veel later")
+    await anna.settle()
+    assert not await world.is_open(anna)
+    assert world.sb.topics(world.group) == []
