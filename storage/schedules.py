@@ -252,3 +252,24 @@ async def send_status(
 async def prune_sends(conn: aiosqlite.Connection, before: datetime) -> int:
     """Delete send records last updated before `before` (keep the ledger small); return count."""
     return await execute(conn, "DELETE FROM sends WHERE updated_at < ?", (to_ts(before),))
+
+
+async def needing_plan(conn: aiosqlite.Connection, after_user: int, limit: int) -> list[int]:
+    """Return up to limit active clients (user_id > after_user) with an unplanned enabled item.
+
+    These are clients who blocked the bot (mark_blocked clears the next times) and came back;
+    paused-until-resumed schedules and check-ins on no day are left alone.
+    """
+    rows = await fetch_all(
+        conn,
+        """
+        SELECT s.user_id FROM schedules s JOIN clients c ON c.user_id = s.user_id
+        WHERE s.user_id > ? AND c.active = 1 AND (c.age_ok IS NULL OR c.age_ok = 1)
+          AND (s.paused_until IS NULL OR s.paused_until < ?)
+          AND ((s.checkin_enabled = 1 AND s.days > 0 AND s.next_checkin_at IS NULL)
+               OR (s.reflection_enabled = 1 AND s.next_reflection_at IS NULL))
+        ORDER BY s.user_id LIMIT ?
+        """,
+        (after_user, to_ts(PAUSED_INDEFINITELY), limit),
+    )
+    return [int(r["user_id"]) for r in rows]
