@@ -698,13 +698,11 @@ async def intercept(svc: Services, bot: Any, client: Client, message: Message) -
     if text is not None and text.startswith("/"):
         return False
     if await _reason_pending(svc, client.user_id):
-        if text:
-            if conversation.consented(client):
-                await open_handoff(svc, bot, client, text)
-            else:
-                # Without consent nothing they write is stored: the reason travels as a message.
-                await open_handoff(svc, bot, client, None, first_message=message)
+        if text and conversation.consented(client):
+            await open_handoff(svc, bot, client, text)
         else:
+            # Media, or a client who did not consent to storing what they write: the "reason"
+            # travels to the coach as a relayed message and is never stored.
             await open_handoff(svc, bot, client, None, first_message=message)
         return True
     if not await is_open(svc, client.user_id):
