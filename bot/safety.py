@@ -1211,38 +1211,55 @@ def _match_rule(c: _Compiled, sentence: str, message: str) -> tuple[_Hit | None,
     return _Hit(c.rule, c.rule.weight, ""), ""
 
 
-def assess(text: str) -> Assessment:
-    """Judge one client message: crisis, unclear or ok, with a category and a rule name."""
-    message = _mask_idioms(normalise(text))
-    if not message:
-        return Assessment("ok", None, "empty")
-    scores: dict[Category, float] = {}
-    best: dict[Category, _Hit] = {}
+def _hits(message: str) -> tuple[list[_Hit], str]:
+    """Every rule that fires in a normalised message (once each), and the first guard that held."""
+    hits: list[_Hit] = []
     fired: set[str] = set()
     guard = ""
     for sentence in message.split(" . "):
         tokens = frozenset(sentence.split())
         for compiled in _COMPILED:
-            if not compiled.trigger.fires(tokens):
+            if compiled.rule.name in fired or not compiled.trigger.fires(tokens):
                 continue
             hit, why = _match_rule(compiled, sentence, message)
             if hit is None:
                 if why and not guard:
                     guard = f"{why}:{compiled.rule.name}"
                 continue
-            cat = hit.rule.category
-            if hit.rule.name in fired:
-                continue  # a rule counts once per message, however often it matches
+            # A rule counts once per message, however often it matches.
             fired.add(hit.rule.name)
-            scores[cat] = scores.get(cat, 0.0) + hit.weight
-            if cat not in best or hit.weight > best[cat].weight:
-                best[cat] = hit
-    for level, threshold in (("crisis", CRISIS_AT), ("unclear", UNCLEAR_AT)):
+            hits.append(hit)
+    return hits, guard
+
+
+def matched_rules(text: str) -> tuple[str, ...]:
+    """Names of all rules that fire on a message (with a "past:" note where lowered)."""
+    hits, _ = _hits(_mask_idioms(normalise(text)))
+    return tuple(f"{h.note}:{h.rule.name}" if h.note else h.rule.name for h in hits)
+
+
+_LEVELS: tuple[tuple[Level, float], ...] = (("crisis", CRISIS_AT), ("unclear", UNCLEAR_AT))
+
+
+def assess(text: str) -> Assessment:
+    """Judge one client message: crisis, unclear or ok, with a category and a rule name."""
+    message = _mask_idioms(normalise(text))
+    if not message:
+        return Assessment("ok", None, "empty")
+    hits, guard = _hits(message)
+    scores: dict[Category, float] = {}
+    best: dict[Category, _Hit] = {}
+    for hit in hits:
+        cat = hit.rule.category
+        scores[cat] = scores.get(cat, 0.0) + hit.weight
+        if cat not in best or hit.weight > best[cat].weight:
+            best[cat] = hit
+    for level, threshold in _LEVELS:
         for cat in PRIORITY:
             if scores.get(cat, 0.0) >= threshold - 1e-9:
                 hit = best[cat]
                 note = f"{hit.note}:" if hit.note else ""
-                return Assessment(level, cat, f"{note}{hit.rule.name}")  # type: ignore[arg-type]
+                return Assessment(level, cat, f"{note}{hit.rule.name}")
     return Assessment("ok", None, guard or "no_signal")
 
 

@@ -205,3 +205,18 @@ def test_module_is_pure() -> None:
     source = open(module.__file__, encoding="utf-8").read()
     assert "import telegram" not in source
     assert "aiosqlite" not in source
+
+
+def test_joke_softens_a_threat_but_not_violence() -> None:
+    assert assess("ze vermoordt me als ik te laat kom haha").level == "ok"
+    assert assess("hij slaat me haha").level == "crisis"
+
+
+def test_matched_rules_lists_every_rule_that_fired() -> None:
+    from bot.safety import matched_rules
+
+    assert matched_rules("dit is mijn laatste bericht. bedankt voor alles") == (
+        "gone_soon",
+        "goodbye",
+    )
+    assert matched_rules("mijn telefoon is dood") == ()

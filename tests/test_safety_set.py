@@ -81,3 +81,19 @@ def test_a_malformed_line_is_reported(tmp_path: Path) -> None:
     bad.write_text("crisis\tsuicide\ttune\n", encoding="utf-8")
     with pytest.raises(ValueError, match="bad.tsv:1"):
         _bench().load_set(bad)
+
+
+# Rules that the set does not happen to exercise, each with a message that must trigger it.
+EXTRA = {
+    "bangs_head": "ik bonk mijn hoofd als het te veel wordt",
+    "never_born": "was ik maar nooit geboren",
+}
+
+
+def test_every_rule_fires_on_some_message(results: list) -> None:
+    from bot.safety import RULES, matched_rules
+
+    fired: set[str] = set()
+    for text in [e.text for e, _ in results] + list(EXTRA.values()):
+        fired.update(name.split(":")[-1] for name in matched_rules(text))
+    assert {r.name for r in RULES} - fired == set()
