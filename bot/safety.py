@@ -802,7 +802,9 @@ RULES: tuple[Rule, ...] = (
             "zit|zat|komt|kwam .. me|mij .. achterna",
             "duikt|dook .. overal op",
         ),
-        unless=("pech|ongeluk",),
+        unless=(
+            "pech|ongeluk|hond|gedachten|herinneringen|nachtmerrie*|verleden|angst|schuldgevoel",
+        ),
     ),
     Rule(
         "waits_at_door",
@@ -826,6 +828,7 @@ RULES: tuple[Rule, ...] = (
             "telefoon|gsm|mobiel|sleutels|sleutel|paspoort|bankpas .. afgepakt|afgenomen|"
             "weggenomen|afpakt|afneemt|kapotgemaakt",
         ),
+        unless=("foto|fotos|laten_zien|lenen|geleend",),
     ),
     Rule(
         "followed",
