@@ -243,7 +243,7 @@ VERWONDEN = (
 )
 QUANTITY = (
     "alle|al_mijn|al_de|hele|heel_veel|te_veel|teveel|zoveel|zo_veel|potje|pot|doos|doosje|"
-    "strip|strips|handvol|flesje|al_die|voorraad|[0-9][0-9]+|tien|twaalf|vijftien|twintig|dertig|veertig|"
+    "strip|strips|handvol|flesje|al_die|voorraad|in_een_keer|tegelijk|tegelijkertijd|[0-9][0-9]+|tien|twaalf|vijftien|twintig|dertig|veertig|"
     "vijftig|honderd"
 )
 DRUGS = (
@@ -285,7 +285,8 @@ RULES: tuple[Rule, ...] = (
             "voor altijd|eeuwig [gaan] slapen",
             "beter|makkelijker|fijner .. als ik dood ben|was|zou_zijn",
             "denk|dacht|denken .. aan doodgaan|sterven|dood_gaan|dood_zijn",
-            "denk|dacht|denken .. aan de dood $",
+            "denk|dacht|denken .. aan de dood !van",
+            "wil .. het leven niet meer",
             "wou|wilde|wens|wenste|zou_willen .. dat ik dood was|ben|zou_zijn|ging",
         ),
     ),
@@ -356,6 +357,7 @@ RULES: tuple[Rule, ...] = (
             "maak|maken|maakt|ga .. er .. eind|einde aan",
             "er .. eind|einde aan [te] maken|maak",
             "eind|einde aan mijn|het leven",
+            "eind|einde [maken|te_maken] aan alles $",
             "mijn leven beeindigen|beeindig|stoppen|afsluiten",
             "eruit [te] stappen|stap",
         ),
@@ -373,7 +375,7 @@ RULES: tuple[Rule, ...] = (
             "mezelf|me .. van het leven beroven|beroof",
             "mezelf|me .. om het leven brengen|breng",
             "mezelf .. doden|dood_maken|doodmaken|vermoorden|ombrengen|ophangen|opknopen",
-            "me ophangen|opknopen|verhangen|verdrinken|vergiftigen|doodrijden|doodschieten",
+            "me|mij ophangen|opknopen|verhangen|verdrinken|vergiftigen|doodrijden|doodschieten",
             "mezelf .. verdrinken|vergiftigen|doodrijden|doodschieten|neerschieten",
             "polsen|pols .. doorsnijden|doorsnijd|doorgesneden|opensnijden|opengesneden",
             "hang|knoop me op",
@@ -416,7 +418,10 @@ RULES: tuple[Rule, ...] = (
         "no_waking_up",
         "suicide",
         1.0,
-        phrases=("niet|nooit meer wakker [te] worden|word|wordt",),
+        phrases=(
+            "niet|nooit meer wakker [te] worden|word|wordt",
+            "word|worden .. niet|nooit meer wakker",
+        ),
         unless=("baby|kindje|zoontje|dochtertje|kinderen|kids|hond",),
         negatable=False,
     ),
@@ -597,6 +602,7 @@ RULES: tuple[Rule, ...] = (
             "begonnen|begin|beginnen .. met snijden|krassen|kerven",
             "weer aan het snijden|krassen|kerven",
             "ga|ging|gaan|gegaan .. krassen|kerven $",
+            "ik snij|snijd|kras|kerf [mezelf] weer $",
         ),
     ),
     Rule(
@@ -693,9 +699,10 @@ RULES: tuple[Rule, ...] = (
         "partner_danger",
         1.0,
         phrases=(
-            "dreig*|gedreigd .. me|mij .. te_slaan|pijn_te_doen|iets_aan_te_doen|wat_aan_te_doen|"
-            "kapot_te_maken|te_steken|neer_te_steken|te_wurgen|te_schieten|neer_te_schieten|"
-            "op_te_sluiten|in_elkaar_te_slaan|te_pakken",
+            "dreig*|gedreigd .. [me|mij] .. te_slaan|pijn_te_doen|iets_aan_te_doen|"
+            "wat_aan_te_doen|kapot_te_maken|te_steken|neer_te_steken|te_wurgen|te_schieten|"
+            "neer_te_schieten|op_te_sluiten|in_elkaar_te_slaan|te_pakken|te_vermoorden|"
+            "af_te_maken|dood_te_maken",
             "hij|ze|zij .. me|mij .. iets|wat aan_te_doen|aandoet|aandoen|aan_doen|aandeed",
             "zegt|zei|gaat|zal|dreigt|dreigde .. me|mij .. kapot_maken|kapotmaken|kapotmaakt|"
             "kapot_maakt|kapot_te_maken",
@@ -722,6 +729,7 @@ RULES: tuple[Rule, ...] = (
             "gooit|gooide|smeet|smijt|gegooid|gesmeten .. naar|op|tegen me|mij",
             "keel .. dichtgeknepen|dichtgedrukt|dichtgeknepen|dicht|toegeknepen|toegedrukt",
             "bij de keel",
+            "trekt|trok|getrokken .. aan mijn haar|haren",
             "gaf|geeft|gegeven|verkocht .. me|mij .. klap|klappen|schop|stomp|trap|mep|dreun|"
             "oplawaai|vuistslag|kopstoot",
             "me|mij .. klap|klappen|schop|stomp|trap|mep|dreun|vuistslag|kopstoot .. gegeven|"
@@ -811,7 +819,8 @@ RULES: tuple[Rule, ...] = (
         "partner_danger",
         1.0,
         phrases=(
-            "staat|stond|staan|wacht|wachtte .. voor|bij|aan|onder .. mijn|de deur|huis|raam|werk|"
+            "staat|stond|staan|wacht|wachtte|hangt|hing|rondhangt|loopt|liep|rijdt|reed .. "
+            "voor|bij|aan|onder .. mijn|de deur|huis|raam|werk|"
             "flat|woning|appartement",
             "voor|bij|aan|onder mijn deur|huis|raam|werk|flat|woning .. te wachten|staan|posten",
             "wacht|wachtte|opwacht .. me|mij .. op",
@@ -829,6 +838,27 @@ RULES: tuple[Rule, ...] = (
             "weggenomen|afpakt|afneemt|kapotgemaakt",
         ),
         unless=("foto|fotos|laten_zien|lenen|geleend",),
+    ),
+    Rule(
+        "hurt_by_partner",
+        "partner_danger",
+        0.5,
+        phrases=("me|mij .. pijn gedaan|doet",),
+        needs=(PARTNER,),
+        unless=(
+            "woorden|gezegd|zegt|opmerking|opmerkingen|gevoelens|vreemdgaan|vreemd|bedrogen|"
+            "gelogen|liegen|negeren|negeert|hart",
+        ),
+    ),
+    Rule(
+        "harassed",
+        "partner_danger",
+        0.5,
+        phrases=(
+            "honderden|tientallen|tig .. berichten|appjes|telefoontjes|mails",
+            "ingebroken|inbreekt|binnengedrongen|binnengedrongen",
+        ),
+        needs=(PARTNER,),
     ),
     Rule(
         "followed",
@@ -875,6 +905,7 @@ RULES: tuple[Rule, ...] = (
         0.5,
         phrases=(
             "bang|angstig .. voor|van hem|haar",
+            "bang dat hij|ze|zij .. terugkomt|terug_komt|me_vindt|mij_vindt|langskomt",
             "bang|angstig voor|van mijn man|vrouw|vriend|vriendin|partner|ex|lief",
             "niet veilig .. thuis|bij_hem|bij_haar",
             "onveilig .. thuis|bij_hem|bij_haar",
