@@ -240,8 +240,9 @@ async def apply_onboarding_choice(
 ) -> None:
     """The onboarding's check-in choice: 'HH:MM' turns the daily check-in on, 'uit' off.
 
-    Runs inside the caller's transaction; an empty value (not chosen yet) changes nothing. 'uit' also turns the weekly reflection off: the client
-    chose no scheduled messages; /instellingen turns either back on.
+    Runs inside the caller's transaction; an empty value (not chosen yet) changes nothing.
+    'uit' also turns the weekly reflection off: the client chose no scheduled messages;
+    /instellingen turns either back on.
     """
     if not value.strip():
         return  # the script's variable starting out empty: nothing chosen yet
@@ -552,6 +553,7 @@ async def _deliver(svc: Services, bot: Any, job: _Job) -> str:
     # The client may have started something between the claim and now: never yank them out.
     if not _idle_enough(svc, client):
         return "skipped"
+    before = conversation.current_state(svc, client)
     if job.kind == "followup":
         await _start(svc, bot, client, job.dialogue_id)
     elif client.discreet:
@@ -562,7 +564,23 @@ async def _deliver(svc: Services, bot: Any, job: _Job) -> str:
         await _start(svc, bot, client, job.dialogue_id)
     else:
         await send_reflection(svc, bot, client)
+    if bot.delivered == 0:
+        await _restore_state(svc, client, before)
     return "sent"
+
+
+async def _restore_state(svc: Services, client: Client, before: Any) -> None:
+    """Undo the state of a dialogue that never reached the client (blocked, or unreachable).
+
+    Otherwise a client coming back weeks later would find their first message taken as the
+    answer to a check-in they never saw.
+    """
+    allowed = conversation.consented(client)
+    kept = before if allowed else conversation.strip_private(before)
+    async with svc.db.transaction() as conn:
+        await clients.save_state(conn, client.user_id, kept.to_json())
+    if not allowed and client.user_id in svc.ephemeral:
+        svc.ephemeral[client.user_id] = before
 
 
 async def _start(svc: Services, bot: Any, client: Client, dialogue_id: str, **extra: Any) -> None:
