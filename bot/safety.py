@@ -243,7 +243,7 @@ VERWONDEN = (
 )
 QUANTITY = (
     "alle|al_mijn|al_de|hele|heel_veel|te_veel|teveel|zoveel|zo_veel|potje|pot|doos|doosje|"
-    "strip|strips|handvol|flesje|al_die|voorraad|in_een_keer|tegelijk|tegelijkertijd|[0-9][0-9]+|tien|twaalf|vijftien|twintig|dertig|veertig|"
+    "strip|strips|handvol|flesje|al_die|voorraad|alles|in_een_keer|tegelijk|tegelijkertijd|[0-9][0-9]+|tien|twaalf|vijftien|twintig|dertig|veertig|"
     "vijftig|honderd"
 )
 DRUGS = (
@@ -251,7 +251,7 @@ DRUGS = (
     "paracet*|ibuprofen|oxazepam|diazepam|temazepam|lorazepam|alprazolam|xanax|slaappil*|"
     "slaaptablet*|slaapmiddel*|antidepressiva|antidepressivum|tramadol|oxycodon*|morfine|"
     "codeine|seroquel|quetiapine|sertraline|citalopram|escitalopram|venlafaxine|paroxetine|"
-    "lithium|insuline|aspirine|dafalgan|perdolan|benzo*"
+    "lithium|insuline|aspirine|dafalgan|perdolan|benzo*|medicijnkast*"
 )
 INTAKE = (
     "ingenomen|genomen|geslikt|ingeslikt|opgenomen|leeggegeten|opgegeten|innemen|nemen|"
@@ -324,10 +324,34 @@ RULES: tuple[Rule, ...] = (
             "wil|wou|wilde .. er|hier [gewoon|echt|eigenlijk|liever|gewoon_echt] niet meer zijn",
             "wou|wilde|wens|hoop|zou_willen .. dat ik er niet meer was|ben|zou_zijn|zijn",
             "beter af .. zonder mij|me",
+            "beter af zonder .. zoals ik",
             "zonder mij|me .. beter [af]",
             "makkelijker|beter|fijner .. als|zonder ik er niet [meer] ben|was|zou_zijn",
         ),
         negatable=False,
+    ),
+    Rule(
+        "better_if_gone",
+        "suicide",
+        1.0,
+        phrases=("ik er niet meer ben|was|zou_zijn",),
+        needs=("oplossing|beter|makkelijker|fijner|wou|hoop|wens|liefst|uitweg",),
+        negatable=False,
+    ),
+    Rule(
+        "hopes_not_to_wake",
+        "suicide",
+        1.0,
+        phrases=("hoop|wil|wou ... niet [meer] wakker word|worden|wordt",),
+        unless=("baby|kindje|zoontje|dochtertje|kinderen|kids|hond|buren",),
+        negatable=False,
+    ),
+    Rule(
+        "no_reason_to_go_on",
+        "suicide",
+        1.0,
+        phrases=("geen [enkele] reden .. om door te gaan|leven $",),
+        unless=("relatie|traject|coaching|cursus|baan|job|studie|opleiding|gesprek|gesprekken",),
     ),
     Rule(
         "sees_no_way_out",
@@ -355,7 +379,8 @@ RULES: tuple[Rule, ...] = (
         1.0,
         phrases=(
             "maak|maken|maakt|ga .. er .. eind|einde aan",
-            "er .. eind|einde aan [te] maken|maak",
+            "er .. eind|einde aan [te] maken|maak|gemaakt",
+            "er .. eind|einde aan wil|kan|ga|zal|zou|wou|moet [te] maken|maak",
             "eind|einde aan mijn|het leven",
             "eind|einde [maken|te_maken] aan alles $",
             "mijn leven beeindigen|beeindig|stoppen|afsluiten",
@@ -729,6 +754,9 @@ RULES: tuple[Rule, ...] = (
             "gooit|gooide|smeet|smijt|gegooid|gesmeten .. naar|op|tegen me|mij",
             "keel .. dichtgeknepen|dichtgedrukt|dichtgeknepen|dicht|toegeknepen|toegedrukt",
             "bij de keel",
+            "op me|mij .. ingeslagen|ingebeukt|ingetrapt|ingeramd|ingehakt",
+            "me|mij .. grond gewerkt|geduwd|gegooid|gesmeten|geslagen",
+            "naar|op|tegen me|mij gegooid|gesmeten|geworpen",
             "trekt|trok|getrokken .. aan mijn haar|haren",
             "gaf|geeft|gegeven|verkocht .. me|mij .. klap|klappen|schop|stomp|trap|mep|dreun|"
             "oplawaai|vuistslag|kopstoot",
@@ -886,7 +914,7 @@ RULES: tuple[Rule, ...] = (
         0.5,
         phrases=(
             "kan|mag|durf .. niet weg|weggaan $",
-            "durf|durft .. niet naar huis",
+            "durf|durft .. niet naar huis|binnen",
             "laat|liet me|mij niet gaan|weg|naar_buiten|vertrekken",
         ),
     ),
@@ -896,8 +924,16 @@ RULES: tuple[Rule, ...] = (
         0.5,
         phrases=(
             "tracker|spyware|volgapp",
+            "camera|cameras|microfoon .. verstopt|verborgen|geplaatst",
             "leest|controleert|checkt .. al mijn berichten",
         ),
+    ),
+    Rule(
+        "watched",
+        "partner_danger",
+        0.5,
+        phrases=("weet .. alles wat ik doe", "weet .. altijd waar ik ben"),
+        needs=(PARTNER,),
     ),
     Rule(
         "afraid_of_partner",
@@ -921,6 +957,7 @@ RULES: tuple[Rule, ...] = (
         phrases=(
             "hij|ze|zij .. eng|agressief|gewelddadig|dreigend|intimiderend",
             "tekeer gaat|gaan|ging|gingen",
+            "gooit|gooide|smijt|smeet .. met spullen|dingen|borden|stoelen|glazen",
         ),
     ),
     Rule(
