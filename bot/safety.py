@@ -1126,6 +1126,14 @@ def _vocabulary() -> frozenset[str]:
 
 
 _VOCAB = _vocabulary()
+# Real words one letter away from a rule word: never "fixed" ("iemand" is not "niemand",
+# "gestopt" is not "gestompt"). Found by scanning the coach's articles and by hand; add to it
+# when a correction turns an innocent word into a signal.
+REAL_WORDS = frozenset(
+    "iemand gevolg verband staken staker staking stalen gestopt stopte verleiden contact "
+    "verrekken tekens relatief redden verlangt gedachte behoeften behoeftes partners "
+    "relaties makkelijke onveilige angstige dagelijkse beeindigd verwondt".split()
+)
 # Only long words are fixed, and only for one letter too many, too few or two swapped: a
 # substitution would turn real words into rule words ("opvangen" -> "ophangen").
 _TYPO_MIN = 7
@@ -1154,15 +1162,18 @@ for _w in sorted(_VOCAB_LONG):
 @lru_cache(maxsize=8192)
 def _fix_token(token: str) -> str:
     """One token to the form the rules use: folded letter runs, shorthand, one-letter typos."""
+    stretched = re.search(r"([a-z])\1{2,}", token) is not None
     token = re.sub(r"([a-z])\1{2,}", r"\1\1", token)
     if token in SPELLING:
         return SPELLING[token]
-    if token in _VOCAB or not token.isalpha():
+    if token in _VOCAB or token in REAL_WORDS or not token.isalpha():
         return token
-    single = re.sub(r"([a-z])\1+", r"\1", token)
-    if single != token and single in _VOCAB:
-        return single
-    if len(token) >= _TYPO_MIN - 1 and token in _MISSING_LETTER:
+    if stretched:
+        # "wiiil" -> "wil"; only for stretched words, or "mee" would become "me".
+        single = re.sub(r"([a-z])\1+", r"\1", token)
+        if single in _VOCAB:
+            return single
+    if len(token) >= _TYPO_MIN and token in _MISSING_LETTER:
         return _MISSING_LETTER[token]
     if len(token) > _TYPO_MIN:
         for candidate in _deletes(token):

@@ -150,6 +150,19 @@ def test_normalise_folds_accents_shorthand_and_marks() -> None:
     assert normalise("opvangen") == "opvangen"
 
 
+@pytest.mark.parametrize(
+    "word", ["iemand", "gestopt", "stopte", "verband", "staking", "mee", "naam", "woord"]
+)
+def test_real_words_are_not_turned_into_rule_words(word: str) -> None:
+    assert normalise(word) == word
+
+
+def test_typos_one_letter_off_are_fixed() -> None:
+    assert normalise("mezlef gesneeden wiiil doooood") == "mezelf gesneden wil dood"
+    assert assess("iemand zou me missen").level == "ok"
+    assert assess("hij is gestopt met roken en stopte me een briefje toe").level == "ok"
+
+
 KNOWN_REASONS = {r.name for r in RULES} | {"no_signal", "empty"}
 
 
