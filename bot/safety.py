@@ -204,6 +204,21 @@ RESOLVED = (
     r"hulp (?:gehad|gekregen)",
     r"therapie (?:gehad|gedaan)",
 )
+# A past marker earlier in the sentence covers a later clause unless one of these comes between.
+NOW = (
+    "nu",
+    "tegenwoordig",
+    "inmiddels",
+    "vandaag",
+    "gisteren",
+    "vannacht",
+    "vanavond",
+    "deze week",
+    "laatste tijd",
+    "sinds",
+    "weer",
+    "opnieuw",
+)
 # ... unless it says it is back.
 RECURRING = (
     r"(?:is|zijn|komt|komen|kwam|kwamen) (?:[a-z]+ )?(?:weer )?terug",
@@ -1105,6 +1120,7 @@ _COMPILED = tuple(_compile_rule(r) for r in RULES)
 _IDIOMS = _compile_any(IDIOMS)
 _PAST = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(PAST)})(?![a-z0-9])")
 _RESOLVED = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(RESOLVED)})(?![a-z0-9])")
+_NOW = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(NOW)})(?![a-z0-9])")
 _RECURRING = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(RECURRING)})(?![a-z0-9])")
 _NEGATING = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(NEGATING_PHRASES)})(?![a-z0-9])")
 _DISCLAIMER = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(DISCLAIMERS)})(?![a-z0-9])")
@@ -1241,19 +1257,19 @@ def _negated(before: str) -> bool:
     return False
 
 
-def _first_match(
+def _matches(
     pattern: re.Pattern[str], sentence: str, negatable: bool = True
-) -> tuple[re.Match[str] | None, str]:
-    """The first match that no negation cancels, and why the others were dropped."""
-    dropped = ""
+) -> tuple[list[re.Match[str]], str]:
+    """The matches that no negation cancels, and "negated" if one was dropped for that."""
+    kept, dropped = [], ""
     for m in pattern.finditer(sentence):
         left, _ = _clause_bounds(sentence, m.start(), m.end())
         before = sentence[left : m.start()]
         if _NEGATING.search(before) or (negatable and _negated(before)):
             dropped = "negated"
             continue
-        return m, ""
-    return None, dropped
+        kept.append(m)
+    return kept, dropped
 
 
 @dataclass(frozen=True)
@@ -1266,31 +1282,41 @@ class _Hit:
 def _match_rule(c: _Compiled, sentence: str, message: str) -> tuple[_Hit | None, str]:
     """Does the rule fire in this sentence? Returns the hit or the guard that stopped it."""
     if c.phrases is not None:
-        m, dropped = _first_match(c.phrases, sentence, c.rule.negatable)
-        if m is None:
+        anchors, dropped = _matches(c.phrases, sentence, c.rule.negatable)
+        if not anchors:
             return None, dropped
-        anchor = m
     else:
         anchors = []
-        for group in c.groups:
-            gm, dropped = _first_match(group, sentence, c.rule.negatable)
-            if gm is None:
+        for i, group in enumerate(c.groups):
+            found, dropped = _matches(group, sentence, c.rule.negatable)
+            if not found:
                 return None, dropped
-            anchors.append(gm)
-        anchor = anchors[0]
+            if i == 0:
+                anchors = found  # the first group carries the position for the guards
     if c.needs is not None and not c.needs.search(sentence):
         return None, ""
     if c.unless is not None and c.unless.search(sentence):
         return None, "context"
     if _DISCLAIMER.search(sentence):
         return None, "negated"
-    left, right = _clause_bounds(sentence, anchor.start(), anchor.end())
-    if _PAST.search(sentence[left:right]) and not _RECURRING.search(message):
-        if _RESOLVED.search(message):
-            return None, "past"
-        # A past without "it is over" still deserves a question, not the crisis text.
-        return _Hit(c.rule, min(c.rule.weight, UNCLEAR_AT), "past"), ""
-    return _Hit(c.rule, c.rule.weight, ""), ""
+    # One match about now is enough ("vroeger sloeg mijn vader me en nu slaat mijn man me").
+    if _RECURRING.search(message) or not all(
+        _about_the_past(sentence, m.start(), m.end()) for m in anchors
+    ):
+        return _Hit(c.rule, c.rule.weight, ""), ""
+    if _RESOLVED.search(message):
+        return None, "past"
+    # A past without "it is over" still deserves a question, not the crisis text.
+    return _Hit(c.rule, min(c.rule.weight, UNCLEAR_AT), "past"), ""
+
+
+def _about_the_past(sentence: str, start: int, end: int) -> bool:
+    """Is the match about the past: a past marker in its clause, or earlier with no 'now' since?"""
+    left, right = _clause_bounds(sentence, start, end)
+    if _PAST.search(sentence[left:right]):
+        return True
+    earlier = list(_PAST.finditer(sentence, 0, start))
+    return bool(earlier) and not _NOW.search(sentence, earlier[-1].end(), start)
 
 
 def _hits(message: str) -> tuple[list[_Hit], str]:
@@ -1331,11 +1357,18 @@ def assess(text: str) -> Assessment:
     hits, guard = _hits(message)
     scores: dict[Category, float] = {}
     best: dict[Category, _Hit] = {}
+    current: set[Category] = set()
     for hit in hits:
         cat = hit.rule.category
         scores[cat] = scores.get(cat, 0.0) + hit.weight
+        if not hit.note:
+            current.add(cat)
         if cat not in best or hit.weight > best[cat].weight:
             best[cat] = hit
+    for cat in scores:
+        if cat not in current:
+            # Signals that are all about an unresolved past ask; they do not alarm.
+            scores[cat] = min(scores[cat], UNCLEAR_AT)
     for level, threshold in _LEVELS:
         for cat in PRIORITY:
             if scores.get(cat, 0.0) >= threshold - 1e-9:

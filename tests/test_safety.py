@@ -233,3 +233,12 @@ def test_matched_rules_lists_every_rule_that_fired() -> None:
         "goodbye",
     )
     assert matched_rules("mijn telefoon is dood") == ()
+
+
+def test_past_scope_runs_until_a_now() -> None:
+    # Two old signals ask; they do not add up to a crisis.
+    assert assess("vroeger dacht ik aan zelfmoord en wilde ik dood").level == "unclear"
+    assert assess("ik had zelfmoordgedachten vorig jaar").level == "unclear"
+    assert assess("vroeger was hij lief, nu slaat hij me").level == "crisis"
+    assert assess("toen ik klein was sloeg mijn vader me en nu slaat mijn man me").level == "crisis"
+    assert assess("vorig jaar had ik zelfmoordgedachten en nu weer").level == "crisis"
