@@ -66,6 +66,9 @@ SENDS_KEPT = timedelta(days=30)
 # Telegram allows about one message a second per chat: space the chart and the question.
 CHAT_SPACING = 1.0
 SENDERS = 64
+# Claim only about this many seconds of sending ahead (at telegram.global_rate): that bounds
+# what a crash can lose, since claimed-but-unsent items are never sent again.
+LOOKAHEAD_SECONDS = 2.0
 
 # Dialogue kinds a new check-in or reflection may replace: an unanswered check-in is not
 # held against anyone, so yesterday's open check-in must not block today's.
@@ -350,19 +353,26 @@ async def sweep(app: Application[Any, Any, Any, Any, Any, Any], now: datetime) -
         return report
     async with lock:
         svc = services(app)
-        size = 2 * svc.config.checkins.batch_size
-        queue: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=size)
+        ahead = lookahead(svc)
+        # One slot per claimed item not yet delivered: never more than `ahead` of them.
+        slots = asyncio.Semaphore(ahead)
+        queue: asyncio.Queue[_Job | None] = asyncio.Queue()
         finished: list[tuple[_Job, str]] = []
         workers = [
-            asyncio.create_task(_worker(svc, app, queue, finished, report, now))
-            for _ in range(SENDERS)
+            asyncio.create_task(_worker(svc, app, queue, slots, finished, report))
+            for _ in range(min(SENDERS, ahead))
         ]
         try:
             for kind in ("checkin", "reflection", "followup"):
                 while True:
-                    jobs, more = await _claim_batch(svc, kind, now, finished, report)
+                    want = min(svc.config.checkins.batch_size, ahead)
+                    for _ in range(want):
+                        await slots.acquire()
+                    jobs, more = await _claim_batch(svc, kind, now, want, finished, report)
+                    for _ in range(want - len(jobs)):
+                        slots.release()
                     for job in jobs:
-                        await queue.put(job)
+                        queue.put_nowait(job)
                     if not more:
                         break
         finally:
@@ -374,6 +384,11 @@ async def sweep(app: Application[Any, Any, Any, Any, Any, Any], now: datetime) -
     if report.counts:
         log.info("sweep done", extra={k.replace(".", "_"): v for k, v in report.counts.items()})
     return report
+
+
+def lookahead(svc: Services) -> int:
+    """How many claimed items may wait for sending: about LOOKAHEAD_SECONDS of the rate."""
+    return max(1, int(svc.config.telegram.global_rate * LOOKAHEAD_SECONDS))
 
 
 async def _record_finished(svc: Services, finished: list[tuple[_Job, str]], now: datetime) -> None:
@@ -394,11 +409,11 @@ async def _claim_batch(
     svc: Services,
     kind: str,
     now: datetime,
+    batch: int,
     finished: list[tuple[_Job, str]],
     report: SweepReport,
 ) -> tuple[list[_Job], bool]:
     """Select a batch of due items, claim them and plan their next times in one transaction."""
-    batch = svc.config.checkins.batch_size
     jobs: list[_Job] = []
     async with svc.db.transaction() as conn:
         # The statuses of items delivered meanwhile ride along in this transaction.
@@ -508,9 +523,9 @@ async def _worker(
     svc: Services,
     app: Application[Any, Any, Any, Any, Any, Any],
     queue: asyncio.Queue[_Job | None],
+    slots: asyncio.Semaphore,
     finished: list[tuple[_Job, str]],
     report: SweepReport,
-    now: datetime,
 ) -> None:
     """Deliver claimed items until told to stop; one failing client never stops the sweep."""
     while True:
@@ -525,6 +540,8 @@ async def _worker(
             # the others still get theirs.
             log.exception("check-in delivery failed", extra={"user_id": job.user_id})
             status = "failed"
+        finally:
+            slots.release()
         if status == "sent" and bot.delivered == 0:
             status = "failed"
         if status == "failed" and not await _still_active(svc, job.user_id):
