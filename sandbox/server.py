@@ -56,6 +56,7 @@ class Sandbox:
         self.static_dir = Path(__file__).resolve().parent / "static"
         self._runner: web.AppRunner | None = None
         self._webhook_task: asyncio.Task[None] | None = None
+        self._deliveries: set[asyncio.Task[None]] = set()
         self._media_counter = 0
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -104,10 +105,13 @@ class Sandbox:
         self.world.update_signal.fire()  # pending long polls answer now
         for chat in self.world.chats.values():
             chat.changed.fire()
+        tasks = [*self._deliveries]
         if self._webhook_task is not None:
-            self._webhook_task.cancel()
-            await asyncio.gather(self._webhook_task, return_exceptions=True)
-            self._webhook_task = None
+            tasks.append(self._webhook_task)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._webhook_task = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -209,7 +213,7 @@ class Sandbox:
         slots = asyncio.Semaphore(hook0.max_connections if hook0 else 40)
         try:
             async with ClientSession(timeout=ClientTimeout(total=30)) as session:
-                while (hook := self.api.webhook) is not None:
+                while (hook := self.api.webhook) is not None and not self.closing:
                     if not world.updates:
                         await world.update_signal.wait(1.0)
                         continue
@@ -222,9 +226,11 @@ class Sandbox:
                     before = chains.get(key)
                     done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
                     chains[key] = done
-                    asyncio.get_running_loop().create_task(
+                    task = asyncio.get_running_loop().create_task(
                         self._post_update(session, hook, update, before, done, chains, key, slots)
                     )
+                    self._deliveries.add(task)
+                    task.add_done_callback(self._deliveries.discard)
         finally:
             self._webhook_task = None
 
@@ -239,6 +245,7 @@ class Sandbox:
         key: Any,
         slots: asyncio.Semaphore,
     ) -> None:
+        delivered = False
         try:
             if before is not None:
                 await asyncio.shield(before)
@@ -247,10 +254,11 @@ class Sandbox:
                 headers["X-Telegram-Bot-Api-Secret-Token"] = hook.secret_token
             delay = 0.1
             body = _dumps(update)
-            while self.api.webhook is hook:
+            while self.api.webhook is hook and not self.closing:
                 try:
                     async with session.post(hook.url, data=body, headers=headers) as resp:
                         if 200 <= resp.status < 300:
+                            delivered = True
                             return
                         hook.last_error_message = f"Wrong response from the webhook: {resp.status}"
                 except (OSError, TimeoutError) as exc:
@@ -260,10 +268,11 @@ class Sandbox:
                 hook.last_error_date = int(time.time())
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
-            # The webhook changed or was removed: give the update back to the queue.
-            self.world.updates.appendleft(update)
-            self.world.update_signal.fire()
         finally:
+            if not delivered:
+                # Stopped, or the webhook changed: the update waits in the queue, as on Telegram.
+                self.world.updates.appendleft(update)
+                self.world.update_signal.fire()
             slots.release()
             done.set_result(None)
             if chains.get(key) is done:

@@ -46,8 +46,10 @@ class Signal:
     async def wait(self, timeout: float) -> bool:
         """Wait until the next fire() or the timeout; True if fired."""
         event = self._event
+        # asyncio.timeout, not wait_for: wait_for can swallow a cancellation that races a fire().
         try:
-            await asyncio.wait_for(event.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await event.wait()
         except TimeoutError:
             return False
         return True

@@ -247,3 +247,23 @@ async def test_stop_ends_a_pending_long_poll_at_once() -> None:
         answer = await poll
     assert time.monotonic() - began < 1.0
     assert answer.json() == {"ok": True, "result": []}
+
+
+async def test_stop_ends_webhook_retries_to_a_dead_url() -> None:
+    sandbox = Sandbox()
+    await sandbox.start()
+    client = telegram.Bot(sandbox.token, base_url=sandbox.base_url)
+    async with client:
+        await client.set_webhook("http://127.0.0.1:9/nobody-listens")
+        anna = sandbox.add_user("Anna")
+        await sandbox.send_text(anna.id, "hallo?")
+        await asyncio.sleep(0.3)
+        info = await client.get_webhook_info()
+        assert info.last_error_message is not None
+    await sandbox.stop()
+    await asyncio.sleep(0)
+    pending = [
+        t for t in asyncio.all_tasks() if "_post_update" in repr(t.get_coro()) and not t.done()
+    ]
+    assert pending == []
+    assert [u["message"]["text"] for u in sandbox.world.updates] == ["hallo?"]
