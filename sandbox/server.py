@@ -458,7 +458,8 @@ class Sandbox:
             },
         )
         try:
-            answer: dict[str, Any] = await asyncio.wait_for(asyncio.shield(future), wait)
+            async with asyncio.timeout(wait):
+                answer: dict[str, Any] = await asyncio.shield(future)
         except TimeoutError:
             return None
         return answer
