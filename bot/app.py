@@ -9,11 +9,10 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions
-from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram import BotCommand
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot import handlers, texts
+from bot import handlers, logs, texts
 from bot.config import Config, require_token
 from bot.services import SERVICES_KEY, Clock, Services, SystemClock
 from bot.updates import PerChatUpdateProcessor
@@ -48,6 +47,7 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The Application with our handlers, pacing and per-client ordering."""
     require_token(config)
+    logs.quiet_libraries()
     t = config.telegram
     builder = (
         ApplicationBuilder()
@@ -62,17 +62,14 @@ def build_application(
                 max_retries=t.max_retries,
             )
         )
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
-            )
-        )
-        .post_init(_post_init)
     )
     if t.base_url:
         builder = builder.base_url(t.base_url)
     if t.base_file_url:
         builder = builder.base_file_url(t.base_file_url)
+    # No Defaults(parse_mode=...): python-telegram-bot would then add parse_mode to methods that
+    # do not take it (editMessageReplyMarkup), which the Bot API spec does not allow. Every send
+    # passes its parse mode itself (bot/sender.py).
     app = builder.build()
     app.bot_data[SERVICES_KEY] = Services(
         config=config, db=db, library=library, clock=clock or SystemClock()
@@ -87,8 +84,8 @@ def build_application(
     return app
 
 
-async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Set the Dutch command list and remember our username for deep links."""
+async def announce(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Set the Dutch command list and remember our username for deep links (after initialize)."""
     from bot.services import services
 
     svc = services(app)
@@ -113,32 +110,43 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
     try:
         async with app:
+            await announce(app)
             await start_updates(app, config)
             await app.start()
             log.info("bot running", extra={"mode": config.telegram.mode})
             await stop.wait()
-            if app.updater is not None and app.updater.running:
-                await app.updater.stop()
+            await stop_updates(app)
             await app.stop()
     finally:
         await db.close()
 
 
-async def start_updates(app: Application[Any, Any, Any, Any, Any, Any], config: Config) -> None:
-    """Start receiving updates: long polling, or a webhook with a secret token."""
-    assert app.updater is not None
+async def start_updates(app: Application[Any, Any, Any, Any, Any, Any], config: Config) -> Any:
+    """Start receiving updates: long polling, or our webhook endpoint with a secret token.
+
+    Returns the WebhookServer in webhook mode (stop it with `stop_updates`), else None.
+    """
     allowed = ["message", "edited_message", "callback_query", "my_chat_member"]
     if config.telegram.mode == "webhook":
+        from bot.webhook import WebhookServer
+
         w = config.webhook
-        await app.updater.start_webhook(
-            listen=w.listen,
-            port=w.port,
-            url_path="telegram",
-            webhook_url=w.url,
-            secret_token=w.secret_token,
-            allowed_updates=allowed,
-        )
-    else:
-        await app.updater.start_polling(
-            poll_interval=0.0, timeout=10, allowed_updates=allowed, drop_pending_updates=False
-        )
+        server = WebhookServer(app, secret=w.secret_token, listen=w.listen, port=w.port)
+        await server.start()
+        await app.bot.set_webhook(url=w.url, secret_token=w.secret_token, allowed_updates=allowed)
+        app.bot_data["coachbot.webhook"] = server
+        return server
+    assert app.updater is not None
+    await app.updater.start_polling(
+        poll_interval=0.0, timeout=10, allowed_updates=allowed, drop_pending_updates=False
+    )
+    return None
+
+
+async def stop_updates(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Stop polling, or the webhook endpoint."""
+    server = app.bot_data.pop("coachbot.webhook", None)
+    if server is not None:
+        await server.stop()
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()

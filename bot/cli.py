@@ -57,11 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
-        from bot import app, config, logs
+        from bot import config, logs
 
         cfg = config.load(config.resolve_path(args.config))
         config.require_token(cfg)
         logs.setup(cfg.logging.level)
+        from bot import app
+
         try:
             asyncio.run(app.serve(cfg))
         except app.StartupError as exc:

@@ -11,7 +11,6 @@ from typing import Any
 
 from telegram import Bot, User
 
-from bot import texts
 from bot.sender import send_text
 from bot.services import Services
 from dialogues import (
@@ -118,7 +117,7 @@ def rng_for(client: Client, state: State, now: datetime) -> random.Random:
     return random.Random(f"{client.user_id}:{state.nonce}:{state.node}:{now.date().isoformat()}")
 
 
-def _strip_private(state: State) -> State:
+def strip_private(state: State) -> State:
     """The state without answers and free variables: what may be kept without consent."""
     keep = {k: v for k, v in state.vars.items() if k in PROFILE_VARS or k.startswith("_")}
     return replace(state, vars=keep, answers={})
@@ -210,7 +209,7 @@ async def _store(
             await clients.save_state(conn, uid, new.to_json())
         else:
             svc.ephemeral[uid] = new
-            await clients.save_state(conn, uid, _strip_private(new).to_json())
+            await clients.save_state(conn, uid, strip_private(new).to_json())
         client = await clients.get(conn, uid) or client
     return client
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.app import build_application, load_dialogues, start_updates
+from bot.app import announce, build_application, load_dialogues, start_updates, stop_updates
 from bot.config import (
     CoachConfig,
     Config,
@@ -71,12 +71,13 @@ class LocalBot:
         library = self.library or load_dialogues(self.config)
         self.db = await Database.open(self.config.storage.database)
         self.app = build_application(self.config, self.db, library, clock=self.clock)
+        await self.app.initialize()
+        await announce(self.app)
+        await start_updates(self.app, self.config)
+        await self.app.start()
         if not self.run_jobs and self.app.job_queue is not None:
             # Tests drive the sweeps themselves with a controlled clock.
             self.app.job_queue.scheduler.pause()
-        await self.app.initialize()
-        await start_updates(self.app, self.config)
-        await self.app.start()
 
     @property
     def services(self) -> Any:
@@ -86,8 +87,7 @@ class LocalBot:
     async def stop(self) -> None:
         """Stop politely: updater, application, database."""
         if self.app is not None:
-            if self.app.updater is not None and self.app.updater.running:
-                await self.app.updater.stop()
+            await stop_updates(self.app)
             if self.app.running:
                 await self.app.stop()
             await self.app.shutdown()

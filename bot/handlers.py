@@ -68,9 +68,13 @@ async def after_step(svc: Services, bot: Any, client: Client, result: StepResult
     if result.handoff is not None:
         await handoff.request(svc, bot, client, result.handoff.reason)
         return
-    if not result.ended or result.state.dialogue is not None:
+    if not result.ended:
         return
     pending = result.state.vars.get(DEEPLINK_VAR)
+    onboarding_done = any(e.dialogue_id == svc.library.menu.onboarding for e in result.ended)
+    if result.state.dialogue is not None and not (onboarding_done and isinstance(pending, str)):
+        return
+    # A deep link the client came in with wins over the onboarding's own suggestion.
     if isinstance(pending, str) and client.age_ok != 0:
         state = replace(
             result.state, vars={k: v for k, v in result.state.vars.items() if k != DEEPLINK_VAR}

@@ -39,7 +39,17 @@ def setup(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # httpx logs every request URL at INFO, and the URL holds the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Keep libraries from logging what clients write, or the token, whatever the root level.
+
+    httpx logs every request URL at INFO, and the URL holds the bot token; python-telegram-bot
+    logs whole requests and updates (client text included) at DEBUG, aiosqlite every SQL
+    statement with its parameters.
+    """
+    for name in ("httpx", "httpcore", "aiohttp.access"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for name in ("telegram", "telegram.ext", "apscheduler", "aiosqlite"):
+        logging.getLogger(name).setLevel(logging.INFO)

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ButtonRows = Sequence[Sequence[tuple[str, str]]]
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 def keyboard(rows: ButtonRows | None) -> InlineKeyboardMarkup | None:
@@ -87,7 +88,7 @@ async def send_text(
             text,
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
-            disable_web_page_preview=True,
+            link_preview_options=NO_PREVIEW,
             **kwargs,
         ),
         user_id=user_id,

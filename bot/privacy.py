@@ -1,0 +1,184 @@
+"""Data rights: /privacy, /mijndata (export), /vergeetmij (erasure), consent withdrawal, retention."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import InputFile, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot import conversation, handoff
+from bot.sender import call, send_text
+from bot.services import Services, services
+from storage import clients
+from storage import privacy as store
+from storage.clients import Client
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+
+ERASE_YES = "p:wis:ja"
+ERASE_NO = "p:wis:nee"
+RETENTION_JOB = "retention"
+
+PRIVACY_TEXT = (
+    "<b>Privacy in het kort</b>\n\n"
+    "<b>Wie bewaart wat?</b> Je coach bewaart, via deze bot, alleen wat nodig is om je te "
+    "begeleiden: je voornaam, je voortgang in de modules, je check-in-instellingen en, als je daar "
+    "toestemming voor gaf, je antwoorden, stemmingen en notities.\n\n"
+    "<b>Waarom?</b> Zodat je verder kunt waar je was, en je coach je beter kan helpen als je daarom "
+    "vraagt.\n\n"
+    "<b>Wie ziet het?</b> Alleen je coach, en alleen als je zelf om je coach vraagt of als je bericht "
+    "op gevaar wijst. Niemand anders.\n\n"
+    "<b>Hoe lang?</b> Tot je het wist, of tot {months} maanden nadat je voor het laatst iets stuurde.\n\n"
+    "<b>Telegram</b> brengt de berichten over. Wat Telegram zelf bewaart, staat in het privacybeleid "
+    "van Telegram.\n\n"
+    "<b>Je rechten:</b> /mijndata stuurt je alles wat er over jou is bewaard. /vergeetmij wist alles. "
+    "In /instellingen kun je je toestemming intrekken. Vragen? Stel ze aan je coach via /coach."
+)
+ERASE_CONFIRM = (
+    "Weet je het zeker? Alles wat er over jou is bewaard wordt gewist: antwoorden, stemmingen, "
+    "notities, je voortgang, je instellingen en je gesprekken met je coach. Dit kan niet terug."
+)
+ERASE_DONE = (
+    "Alles is gewist. Er staat niets meer van jou bij ons.\n\n"
+    "De berichten in deze chat staan nog wel op je telefoon. Die wis je zelf: open het menu van "
+    "deze chat (de drie puntjes of de naam bovenaan) en kies <i>Geschiedenis wissen</i> of "
+    "<i>Chat verwijderen</i>. Wil je later opnieuw beginnen? Typ dan /start."
+)
+ERASE_KEPT = "Prima, er is niets gewist."
+EXPORT_CAPTION = "Dit is alles wat er over jou is bewaard, als JSON-bestand."
+WITHDRAWN = (
+    "Je toestemming is ingetrokken. Vanaf nu bewaar ik geen antwoorden, stemmingen of notities "
+    "meer. Wil je ook wissen wat er al bewaard is?"
+)
+
+
+async def _client(update: Update, context: Context) -> Client | None:
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or user.is_bot:
+        return None
+    return await conversation.touch(services(context.application), user, chat.id)
+
+
+async def on_privacy(update: Update, context: Context) -> None:
+    """/privacy: who keeps what, why, for how long, who sees it, and the client's rights."""
+    svc = services(context.application)
+    client = await _client(update, context)
+    if client is not None:
+        text = PRIVACY_TEXT.format(months=svc.config.storage.retention_months)
+        await send_text(svc, context.bot, client.chat_id, text, user_id=client.user_id)
+
+
+async def on_export(update: Update, context: Context) -> None:
+    """/mijndata: all of the client's data as a JSON file in the chat."""
+    svc = services(context.application)
+    client = await _client(update, context)
+    if client is None:
+        return
+    async with svc.db.read() as conn:
+        data = await store.export(conn, client.user_id)
+    payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    log.info("data export sent", extra={"user_id": client.user_id})
+    await call(
+        svc,
+        "sendDocument",
+        lambda: context.bot.send_document(
+            client.chat_id,
+            InputFile(payload, filename="mijn-gegevens.json"),
+            caption=EXPORT_CAPTION,
+        ),
+        user_id=client.user_id,
+    )
+
+
+async def on_forget(update: Update, context: Context) -> None:
+    """/vergeetmij: ask for confirmation first."""
+    svc = services(context.application)
+    client = await _client(update, context)
+    if client is not None:
+        await ask_erasure(svc, context.bot, client, ERASE_CONFIRM)
+
+
+async def ask_erasure(svc: Services, bot: Any, client: Client, text: str) -> None:
+    """The yes/no question before everything is erased."""
+    rows = [[("Ja, wis alles", ERASE_YES), ("Nee, toch niet", ERASE_NO)]]
+    await send_text(svc, bot, client.chat_id, text, rows, user_id=client.user_id)
+
+
+async def erase_client(svc: Services, bot: Any, user_id: int) -> None:
+    """Close the client's coach topic and delete every row about them."""
+    await handoff.forget(svc, bot, user_id)
+    async with svc.db.transaction() as conn:
+        await store.erase(conn, user_id)
+    svc.ephemeral.pop(user_id, None)
+    log.info("client erased", extra={"user_id": user_id})
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """The erasure question's buttons."""
+    svc = services(context.application)
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    await call(svc, "answerCallbackQuery", lambda: query.answer())
+    user_id = query.from_user.id
+    chat_id = query.message.chat.id if query.message is not None else user_id
+    message = query.message
+    if message is not None and getattr(message, "reply_markup", None):
+        await call(svc, "editMessageReplyMarkup", lambda: message.edit_reply_markup(None))  # type: ignore[union-attr]
+    if query.data == ERASE_YES:
+        await erase_client(svc, context.bot, user_id)
+        await send_text(svc, context.bot, chat_id, ERASE_DONE)
+    else:
+        await send_text(svc, context.bot, chat_id, ERASE_KEPT, user_id=user_id)
+
+
+async def withdraw_consent(svc: Services, bot: Any, client: Client) -> None:
+    """Stop storing answers, moods and notes, and offer to erase what is there."""
+    async with svc.db.transaction() as conn:
+        await clients.set_consent(conn, client.user_id, None, svc.clock.now())
+        state = conversation.current_state(svc, client)
+        vars_ = {**state.vars, "toestemming": "nee"}
+        from dataclasses import replace
+
+        stripped = replace(state, vars=vars_)
+        svc.ephemeral[client.user_id] = stripped
+        await clients.save_state(
+            conn, client.user_id, conversation.strip_private(stripped).to_json()
+        )
+    log.info("consent withdrawn", extra={"user_id": client.user_id})
+    await ask_erasure(svc, bot, client, WITHDRAWN)
+
+
+async def erase_inactive(svc: Services, bot: Any, now: datetime) -> list[int]:
+    """Erase every client who has been silent longer than the retention period."""
+    cutoff = now - timedelta(days=30 * svc.config.storage.retention_months)
+    async with svc.db.read() as conn:
+        gone = await store.inactive(conn, cutoff)
+    for user_id in gone:
+        await erase_client(svc, bot, user_id)
+    if gone:
+        log.info("retention erased %d inactive clients", len(gone))
+    return gone
+
+
+async def _retention_job(context: Context) -> None:
+    svc = services(context.application)
+    await erase_inactive(svc, context.bot, svc.clock.now())
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The privacy commands, the erasure buttons and the daily retention job."""
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("privacy", on_privacy, filters=private))
+    app.add_handler(CommandHandler("mijndata", on_export, filters=private))
+    app.add_handler(CommandHandler("vergeetmij", on_forget, filters=private))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^p:wis:(ja|nee)$"))
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(
+            _retention_job, interval=timedelta(hours=24), first=60, name=RETENTION_JOB
+        )
