@@ -65,7 +65,9 @@ SAFETY_LATE_LIMIT = timedelta(hours=24)
 SENDS_KEPT = timedelta(days=30)
 # Telegram allows about one message a second per chat: space the chart and the question.
 CHAT_SPACING = 1.0
-SENDERS = 64
+# Concurrent deliveries. More does not help: each one is CPU in this process (the engine step,
+# a write transaction, the HTTP request), and httpx's pool gets slower with many connections.
+SENDERS = 16
 # Claim only about this many seconds of sending ahead (at telegram.global_rate): that bounds
 # what a crash can lose, since claimed-but-unsent items are never sent again.
 LOOKAHEAD_SECONDS = 2.0
