@@ -25,7 +25,7 @@ from bot.safety_texts import crisis_message
 from bot.sender import call, send_text
 from bot.services import Services, services
 from dialogues import ChoiceMade, Resumed, TextReceived
-from storage import progress
+from storage import clients, progress
 from storage.clients import Client
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,8 @@ async def show_menu(svc: Services, bot: Any, client: Client, intro: str | None =
     """Send the menu with the client's progress."""
     async with svc.db.read() as conn:
         completed = await progress.completed(conn, client.user_id)
+        # The caller's row may predate the step that just ended a dialogue.
+        client = await clients.get(conn, client.user_id) or client
     state = conversation.current_state(svc, client)
     text = texts.MENU_TITLE if intro is None else f"{intro}\n\n{texts.MENU_TITLE}"
     rows = menu.menu_rows(svc.library, state, completed)
@@ -292,12 +294,26 @@ async def on_callback(update: Update, context: Context) -> None:
             await _clear_buttons(svc, query.message if isinstance(query.message, Message) else None)
         await after_step(svc, bot, client, result)
         return
-    if data.startswith("m:"):
+    if data.startswith("m:") and _known_menu_data(svc, data):
         await _answer(svc, query)
         await on_menu_button(svc, bot, client, data)
         return
+    # Anything else (forged or from a menu that no longer exists): a polite note, the current step.
     await _answer(svc, query, texts.OLD_BUTTON)
     await resume(svc, bot, client)
+
+
+def _known_menu_data(svc: Services, data: str) -> bool:
+    """Whether `data` is a button the menu can show today."""
+    lib = svc.library
+    if data in (menu.RESUME, menu.MENU, menu.EXERCISES, menu.COACH, menu.SETTINGS):
+        return True
+    if data.startswith(menu.MODULE_PREFIX):
+        return any(m.id == data[len(menu.MODULE_PREFIX) :] for m in lib.menu.modules)
+    if data.startswith(menu.EXERCISE_PREFIX):
+        exercise = data[len(menu.EXERCISE_PREFIX) :]
+        return exercise in lib.menu.exercises and exercise in lib.dialogues
+    return False
 
 
 async def on_menu_button(svc: Services, bot: Any, client: Client, data: str) -> None:
