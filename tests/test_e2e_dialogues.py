@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from dialogues.engine import NODE_GONE_TEXT, STALE_TEXT
+from dialogues.engine import DIALOGUE_GONE_TEXT, NODE_GONE_TEXT, STALE_TEXT
 from storage import clients, journal, progress
 from tests.harness import Harness, Person, buttons, onboard, plain
 
@@ -322,3 +322,22 @@ async def test_resume_and_progress_in_the_menu(harness: Harness, via: str) -> No
     # Nothing to resume now: /verder says so kindly and shows the menu.
     await ina.send("/verder")
     await ina.expect_text("Je bent nu nergens mee bezig")
+
+
+async def test_a_client_in_a_removed_dialogue_is_brought_to_the_menu(
+    harness: Harness, tmp_path: Path
+) -> None:
+    await with_proef(harness, tmp_path)
+    jan = harness.person("Jan")
+    old = await _at_look_back(harness, jan)
+    # The next release drops the whole proef module: the real scripts, as they are.
+    await harness.restart(harness.with_scripts(REAL_SCRIPTS))
+    await jan.press_data(old["message_id"], buttons(old)[0][1], forge=True)
+    note = await jan.expect_text("bestaat niet meer")
+    assert plain(note) == DIALOGUE_GONE_TEXT
+    await jan.expect_text("waar wil je mee verder")
+    assert await where(harness, jan) == (None, None)
+    assert PROEF_MODULE not in " ".join(menu_labels(jan))
+    assert "proef-1" not in await completed_of(harness, jan)
+    # The answer given before the release is still in the journal.
+    assert [a.text for a in await answers_of(harness, jan)] == ["Eerst ademen"]

@@ -150,6 +150,10 @@ async def test_crisis_inside_a_dialogue_in_the_netherlands(practice: Practice) -
     texts = await eventually(lambda: _with(practice, anna, "VEILIGHEID: CRISIS"))
     assert any("suïcidale gedachten" in t for t in texts)
     assert not any(SUICIDAL in t for t in texts)
+    thread = await practice.thread(anna)
+    # The card (who, module, moods, consent) carries the flag too.
+    cards = [plain(m) for m in practice.sb.messages(practice.group, thread)]
+    assert any("Toestemming:" in c and "CRISIS" in c for c in cards), cards
     assert not await handoff.is_open(h.services, anna.id)
 
     # Afterwards the dialogue goes on where it waited.
@@ -258,3 +262,43 @@ async def test_hulp_gives_the_lines_of_the_clients_country(harness: Harness) -> 
     await gert.send("/hulp")
     both = plain(await gert.expect_text("1813"))
     assert "0800-0113" in both and "112" in both
+
+
+async def test_a_caption_or_an_edited_message_gets_the_crisis_answer_too(harness: Harness) -> None:
+    h = harness
+    fay = h.person("Fay")
+    await onboard(fay)
+    await into_a_question(fay)
+    await fay.send_media("photo", caption=PARTNER)
+    help_ = plain(await fay.expect_text("Veilig Thuis"))
+    assert "0800-2000" in help_ and "112" in help_
+    sent = await fay.send("gewoon een gewone dag")
+    await fay.expect_text(AFTER_QUESTION)  # an ordinary answer moves the session on
+    await h.sb.edit_text(fay.id, fay.chat_id, sent["message_id"], SUICIDAL)
+    await fay.expect_text("0800-0113")
+    assert [e.category for e in await events_of(h, fay)] == ["partner_danger", "suicide"]
+    # The edit is no new answer: the journal keeps what was first written.
+    async with h.services.db.read() as conn:
+        assert [a.text for a in await journal.answers(conn, fay.id)] == ["gewoon een gewone dag"]
+
+
+async def test_without_consent_the_crisis_answer_comes_and_no_words_are_kept(
+    harness: Harness,
+) -> None:
+    h = harness
+    gijs = h.person("Gijs")
+    await onboard(gijs, consent=False)
+    await into_a_question(gijs)
+    await gijs.send(SUICIDAL)
+    await gijs.expect_text("0800-0113")
+    [event] = await events_of(h, gijs)
+    assert event.level == "crisis"
+    assert [d for d, _ in await followups_of(h, gijs)] == [SAFETY_FOLLOWUP]
+    async with h.services.db.read() as conn:
+        cells = [
+            str(c)
+            for table in ("clients", "safety_events", "followups", "answers")
+            for r in await conn.execute_fetchall(f"SELECT * FROM {table}")  # noqa: S608
+            for c in r
+        ]
+    assert not any("leven" in c for c in cells)
