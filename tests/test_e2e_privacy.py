@@ -246,3 +246,26 @@ async def test_client_text_is_shown_as_text_never_as_markup_or_template(
     back = await eli.expect_text("Fijn dat je er weer bent")
     assert "Fijn dat je er weer bent, <u>Eli</u> & co." in plain(back)
     assert not back.get("entities") and buttons(back)
+
+
+async def test_the_coach_sees_client_text_as_text(practice: Practice) -> None:
+    h, sb = practice.h, practice.sb
+    first_name = "<u>Zoe</u> & co"
+    reason = "<b>ruzie</b> & {{ 7*7 }} <a href='x'>"
+    zoe = h.person(first_name)
+    await onboard(zoe)
+    await zoe.send("/coach")
+    await zoe.expect_text("waar wil je het over hebben")
+    await zoe.send(reason)
+    await zoe.expect_text("je coach weet nu")
+    thread = await practice.thread(zoe)
+    await eventually(
+        lambda: any(f"Reden: {reason}" in plain(m) for m in sb.messages(practice.group, thread))
+    )
+    card = next(m for m in sb.messages(practice.group, thread) if "Reden:" in plain(m))
+    assert plain(card).splitlines()[0].startswith(f"🧾 {first_name} · "), plain(card)
+    assert "49" not in plain(card)
+    assert {e["type"] for e in card.get("entities", [])} <= {"bold", "italic"}
+    topic = next(t for t in sb.topics(practice.group) if t["message_thread_id"] == thread)
+    assert topic["name"].startswith(first_name)
+    assert sb.violations == []
