@@ -124,13 +124,27 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--echo", action="store_true", help="a bare PTB echo bot instead of ours")
     p.add_argument("--rate", type=float, default=30.0, help="AIORateLimiter overall rate")
     p.add_argument("--jobs", action="store_true", help="run the check-in sweep job")
-    p.add_argument("--profile", default="", help="write a cProfile of the run to this file")
+    p.add_argument("--profile", default="", help="profile the run: FILE.txt with pyinstrument, else cProfile stats")
     return p.parse_args(argv)
+
+
+def _run_pyinstrument(arguments: argparse.Namespace) -> None:
+    """Sample the whole run with pyinstrument (optional dependency) and write a text report."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.0005, async_mode="disabled")
+    profiler.start()
+    asyncio.run(main(arguments))
+    profiler.stop()
+    Path(arguments.profile).write_text(profiler.output_text(unicode=True, show_all=False))
+    profiler.last_session.save(str(Path(arguments.profile).with_suffix(".pyisession")))
 
 
 if __name__ == "__main__":
     arguments = parse()
-    if arguments.profile:
+    if arguments.profile.endswith(".txt"):
+        _run_pyinstrument(arguments)
+    elif arguments.profile:
         profiler = cProfile.Profile()
         profiler.enable()
         asyncio.run(main(arguments))
