@@ -274,9 +274,11 @@ class _Run:
                 self.stack.append(Frame(dialogue.id, node.next, dialogue.version, self.answers))
                 self.enter_dialogue(callee)
                 node_id = callee.start
-            elif node.action == "end":
+            elif node.action in ("end", "pause"):
                 if not self.stack:
-                    self.out.append(DialogueEnded(dialogue.id, completed=True))
+                    # "pause" stops for now: the dialogue is not counted as done.
+                    done = node.action == "end"
+                    self.out.append(DialogueEnded(dialogue.id, completed=done))
                     self.go_idle()
                     return
                 frame = self.stack.pop()

@@ -36,7 +36,7 @@ REFLECTIONS_FILE = "reflecties.yaml"
 DIALOGUE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")
 NODE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # names starting with "_" belong to the bot
-ACTIONS = ("end", "handoff", "followup", "start")
+ACTIONS = ("end", "pause", "handoff", "followup", "start")
 
 DIALOGUE_KEYS = {"id", "title", "source", "version", "kind", "start", "variables", "moved"}
 DIALOGUE_KEYS |= {"nodes", "notes"}
@@ -514,7 +514,11 @@ def _node(node_id: str, raw: Any, line: int, file: str, problems: list[Problem])
         problems.append(exc.problem)
         return None
     needs_next = kind in ("ask", "ask_var", "call", "goto") or fields.get("action") == "followup"
-    forbids_next = kind in ("choices", "branch") or fields.get("action") in ("end", "handoff")
+    forbids_next = kind in ("choices", "branch") or fields.get("action") in (
+        "end",
+        "pause",
+        "handoff",
+    )
     forbids_next = forbids_next or fields.get("action") == "start"
     if needs_next and "next" not in fields:
         what = f"action: {fields['action']}" if kind == "action" else kind

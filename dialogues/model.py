@@ -86,7 +86,7 @@ class Node:
     branch: tuple[BranchItem, ...] = ()
     call: str | None = None
     next: str | None = None
-    action: str | None = None  # end | handoff | followup | start
+    action: str | None = None  # end | pause | handoff | followup | start
     reason: str | None = None
     dialogue: str | None = None  # for followup and start
     after_hours: float | None = None

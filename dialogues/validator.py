@@ -18,7 +18,7 @@ ARTICLES_DIR = Path(__file__).resolve().parents[2] / "shared" / "articles"
 
 LABEL_MAX = 40
 READABLE_MESSAGE = 700
-TERMINAL_ACTIONS = ("end", "handoff", "start")
+TERMINAL_ACTIONS = ("end", "pause", "handoff", "start")
 ROLE_KINDS = {
     "onboarding": "onboarding",
     "checkins": "checkin",

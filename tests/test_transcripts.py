@@ -88,7 +88,10 @@ def _action_names(outputs: tuple[Output, ...]) -> list[str]:
         elif isinstance(output, ScheduleFollowUp):
             names.append(f"followup:{output.dialogue_id}")
         elif isinstance(output, DialogueEnded):
-            names.append("end" if output.completed else f"stopped:{output.dialogue_id}")
+            if output.completed:
+                names.append("end")
+            else:
+                names.extend(["pause", f"stopped:{output.dialogue_id}"])
         elif isinstance(output, StaleButton):
             names.append("stale")
         elif isinstance(output, Notice):
@@ -141,8 +144,8 @@ def run_transcript(lib: Library, path: Path, via_json: bool) -> None:
     turns = data.get("turns")
     if not isinstance(turns, list) or not turns:
         raise TranscriptError(f"{name}: 'turns' must be a list of turns")
-    if data.get("end") not in (None, "end", "handoff"):
-        raise TranscriptError(f"{name}: 'end' must be end or handoff")
+    if data.get("end") not in (None, "end", "pause", "handoff"):
+        raise TranscriptError(f"{name}: 'end' must be end, pause or handoff")
     kind = lib.dialogues[dialogue_id].kind
     extra = {
         **EXTRA_BY_KIND.get(kind, {}),
@@ -209,6 +212,12 @@ def run_transcript(lib: Library, path: Path, via_json: bool) -> None:
     if end == "end" and DialogueEnded(dialogue_id, completed=True) not in outputs:
         raise TranscriptError(
             f"{last}: the dialogue did not end\n{turn.describe() if turn else ''}"
+        )
+    if end == "pause" and not (
+        DialogueEnded(dialogue_id, completed=False) in outputs and state.is_idle
+    ):
+        raise TranscriptError(
+            f"{last}: the dialogue did not pause\n{turn.describe() if turn else ''}"
         )
     if end == "handoff" and not (
         any(isinstance(o, RequestHandoff) for o in outputs) and state.is_idle
