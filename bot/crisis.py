@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import Bot
 
@@ -26,9 +27,25 @@ log = logging.getLogger(__name__)
 
 # The dialogue id under which the next-day check after a danger signal is planned.
 SAFETY_FOLLOWUP = "_veiligheid"
-FOLLOWUP_AFTER = timedelta(hours=20)
+FOLLOWUP_TIME = time(10, 0)
+FOLLOWUP_AT_LEAST = timedelta(hours=6)
 YES_PREFIX = "s:ja:"
 NO_PREFIX = "s:nee:"
+
+
+def followup_at(now: datetime, zone: str) -> datetime:
+    """The next morning (10:00 in the client's zone) at least six hours away: "the next day"."""
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("Europe/Amsterdam")
+    local = now.astimezone(tz)
+    day = local.date()
+    while True:
+        candidate = datetime.combine(day, FOLLOWUP_TIME, tzinfo=tz)
+        if candidate - local >= FOLLOWUP_AT_LEAST:
+            return candidate.astimezone(now.tzinfo)
+        day += timedelta(days=1)
 
 
 def _country(client: Client) -> str | None:
@@ -42,7 +59,9 @@ async def respond(svc: Services, bot: Bot, client: Client, assessment: Assessmen
     async with svc.db.transaction() as conn:
         event_id = await safety.record(conn, client.user_id, assessment.level, category or "", now)
         if assessment.level == "crisis":
-            await followups.add(conn, client.user_id, SAFETY_FOLLOWUP, now + FOLLOWUP_AFTER)
+            await followups.add(
+                conn, client.user_id, SAFETY_FOLLOWUP, followup_at(now, client.timezone)
+            )
     log.warning(
         "safety signal",
         extra={"user_id": client.user_id, "level": assessment.level, "rule": assessment.reason},
@@ -84,7 +103,9 @@ async def answer_question(svc: Services, bot: Bot, client: Client, data: str) ->
         category = event.category or None
         await safety.set_response(conn, event.id, response)
         if response == "yes":
-            await followups.add(conn, client.user_id, SAFETY_FOLLOWUP, now + FOLLOWUP_AFTER)
+            await followups.add(
+                conn, client.user_id, SAFETY_FOLLOWUP, followup_at(now, client.timezone)
+            )
     if response == "yes":
         text = unclear_yes_answer(_country(client), category)
         await send_text(svc, bot, client.chat_id, text, user_id=client.user_id)

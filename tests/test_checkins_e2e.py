@@ -379,7 +379,7 @@ async def test_no_offer_after_mixed_moods(harness: Harness) -> None:
 async def test_safety_followup_the_next_day(harness: Harness) -> None:
     h = harness
     anna = await make_client(h, "Anna")
-    due = h.clock.now() + crisis.FOLLOWUP_AFTER
+    due = crisis.followup_at(h.clock.now(), "Europe/Amsterdam")
     async with h.services.db.transaction() as conn:
         await followups.add(conn, anna.id, crisis.SAFETY_FOLLOWUP, due)
     assert (await sweep_at(h, due - timedelta(minutes=1))).sent == 0

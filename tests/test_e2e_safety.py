@@ -302,3 +302,22 @@ async def test_without_consent_the_crisis_answer_comes_and_no_words_are_kept(
             for c in r
         ]
     assert not any("leven" in c for c in cells)
+
+
+def test_the_next_day_check_comes_the_next_morning() -> None:
+    from datetime import UTC, datetime
+
+    from bot.crisis import followup_at
+
+    # 02:00 in Amsterdam (01:00 UTC in winter): the same morning at 10:00 is 8 hours away.
+    assert followup_at(datetime(2026, 11, 23, 1, 0, tzinfo=UTC), "Europe/Amsterdam") == datetime(
+        2026, 11, 23, 9, 0, tzinfo=UTC
+    )
+    # 09:00 local: tomorrow morning, not in an hour.
+    assert followup_at(datetime(2026, 11, 23, 8, 0, tzinfo=UTC), "Europe/Amsterdam") == datetime(
+        2026, 11, 24, 9, 0, tzinfo=UTC
+    )
+    # Summer time, Brussels.
+    assert followup_at(datetime(2026, 7, 1, 20, 0, tzinfo=UTC), "Europe/Brussels") == datetime(
+        2026, 7, 2, 8, 0, tzinfo=UTC
+    )
