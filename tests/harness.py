@@ -78,9 +78,18 @@ class Person:
             if needle.lower() in plain(got[0]).lower():
                 return got[0]
 
-    async def settle(self, quiet: float = 0.3) -> list[dict[str, Any]]:
-        """Collect whatever the bot sends until it has been quiet for `quiet` seconds."""
+    async def settle(self, quiet: float = 0.3, first: float | None = None) -> list[dict[str, Any]]:
+        """Collect what the bot sends until it has been quiet for `quiet` seconds.
+
+        With `first`, wait up to that long for the first message (a slow machine may take a
+        while to answer), then until quiet.
+        """
         got: list[dict[str, Any]] = []
+        if first is not None:
+            try:
+                got.extend(await self.expect(1, timeout=first))
+            except TimeoutError:
+                return got
         while True:
             try:
                 got.extend(await self.expect(1, timeout=quiet))
@@ -172,13 +181,13 @@ ONBOARDING_PATH = (
 async def onboard(person: Person, *, consent: bool = True, country: str = "Nederland") -> None:
     """Walk a person through the real onboarding (kennismaking) to the menu."""
     await person.send("/start")
-    await person.settle()
+    await person.settle(first=10)
     for label in ONBOARDING_PATH:
         if label is None:
             label = "akkoord" if consent else "Liever niet"
         elif label == "COUNTRY":
             label = country
         await person.press(label)
-        await person.settle()
+        await person.settle(first=10)
     last = person.last_with_buttons()
     assert "waar wil je mee verder" in plain(last).lower(), plain(last)
