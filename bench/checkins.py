@@ -219,8 +219,10 @@ async def fill(db_path: Path, people: list[Person], start: datetime) -> float:
     try:
         for chunk in range(0, len(people), 20000):
             part = people[chunk : chunk + 20000]
+            # Consented clients: their dialogue state lives in SQLite, not in memory.
             client_rows = [
-                (p.user_id, p.user_id, "Klant", "nl", p.zone, created, created, 1, 1) for p in part
+                (p.user_id, p.user_id, "Klant", "nl", p.zone, created, created, 1, 1, created)
+                for p in part
             ]
             schedule_rows = []
             for p in part:
@@ -245,7 +247,8 @@ async def fill(db_path: Path, people: list[Person], start: datetime) -> float:
             async with db.transaction() as conn:
                 await conn.executemany(
                     "INSERT INTO clients (user_id, chat_id, first_name, language_code, timezone,"
-                    " created_at, last_seen, active, age_ok) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " created_at, last_seen, active, age_ok, consent_at, consent_version)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'kennismaking@1')",
                     client_rows,
                 )
                 await conn.executemany(
