@@ -189,40 +189,52 @@ async def _safety_first(svc: Services, bot: Any, client: Client, text: str | Non
     return assessment.level
 
 
-async def on_text(update: Update, context: Context) -> None:
-    """Free text: safety check first, then the coach (if a hand-off is open), then the dialogue."""
+async def _intake(update: Update, context: Context, text: str | None) -> tuple[Client, str] | None:
+    """A client's message: safety check first, then an open hand-off may take it.
+
+    Returns the client and the safety level, or None when there is nothing more to do.
+    """
     svc = _svc(context)
     message = update.effective_message
     client = await _client(update, context)
     if client is None or message is None:
-        return
-    level = await _safety_first(svc, context.bot, client, message.text)
+        return None
+    level = await _safety_first(svc, context.bot, client, text)
     if await handoff.intercept(svc, context.bot, client, message):
+        return None
+    return client, level
+
+
+async def on_text(update: Update, context: Context) -> None:
+    """Free text: safety check first, then the coach (if a hand-off is open), then the dialogue."""
+    text = update.effective_message.text if update.effective_message else None
+    intake = await _intake(update, context, text)
+    if intake is None:
         return
+    client, level = intake
     if level != "ok":
         # The help (or the caring question) is what they get now; the dialogue waits.
         return
-    state = conversation.current_state(svc, client)
-    if state.dialogue is None:
+    svc = _svc(context)
+    if conversation.current_state(svc, client).dialogue is None:
         await show_menu(svc, context.bot, client, texts.IDLE_TEXT)
         return
-    result = await conversation.run(svc, context.bot, client, TextReceived(message.text or ""))
+    result = await conversation.run(svc, context.bot, client, TextReceived(text or ""))
     await after_step(svc, context.bot, client, result)
 
 
 async def on_other_message(update: Update, context: Context) -> None:
     """Stickers, photos, voice, files, locations...: to the coach during a hand-off, else a kind word."""
-    svc = _svc(context)
-    message = update.effective_message
-    client = await _client(update, context)
-    if client is None or message is None:
-        return
-    level = await _safety_first(svc, context.bot, client, message.caption)
-    if await handoff.intercept(svc, context.bot, client, message):
-        return
-    if level == "ok":
+    caption = update.effective_message.caption if update.effective_message else None
+    intake = await _intake(update, context, caption)
+    if intake is not None and intake[1] == "ok":
+        client = intake[0]
         await send_text(
-            svc, context.bot, client.chat_id, texts.UNEXPECTED_MEDIA, user_id=client.user_id
+            _svc(context),
+            context.bot,
+            client.chat_id,
+            texts.UNEXPECTED_MEDIA,
+            user_id=client.user_id,
         )
 
 
