@@ -19,6 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.safety import Assessment, assess  # noqa: E402
 
 SET_PATH = Path(__file__).resolve().parent / "data" / "safety_set.tsv"
+# Written by a second engineer before reading the rules; its held-out block is never tuned on.
+FRESH_PATH = SET_PATH.with_name("safety_fresh.tsv")
 LABELS = ("crisis", "unclear", "ok")
 CATEGORIES = ("suicide", "selfharm", "overdose", "partner_danger")
 SPLITS = ("tune", "heldout")

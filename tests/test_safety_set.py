@@ -87,13 +87,16 @@ def test_a_malformed_line_is_reported(tmp_path: Path) -> None:
 EXTRA = {
     "bangs_head": "ik bonk mijn hoofd als het te veel wordt",
     "never_born": "was ik maar nooit geboren",
+    "ends_self": "ik ga mezelf afmaken",
 }
 
 
 def test_every_rule_fires_on_some_message(results: list) -> None:
     from bot.safety import RULES, matched_rules
 
+    bench = _bench()
+    fresh = [e.text for e in bench.load_set(bench.FRESH_PATH)]
     fired: set[str] = set()
-    for text in [e.text for e, _ in results] + list(EXTRA.values()):
+    for text in [e.text for e, _ in results] + fresh + list(EXTRA.values()):
         fired.update(name.split(":")[-1] for name in matched_rules(text))
     assert {r.name for r in RULES} - fired == set()
