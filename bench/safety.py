@@ -21,6 +21,9 @@ from bot.safety import Assessment, assess  # noqa: E402
 SET_PATH = Path(__file__).resolve().parent / "data" / "safety_set.tsv"
 # Written by a second engineer before reading the rules; its held-out block is never tuned on.
 FRESH_PATH = SET_PATH.with_name("safety_fresh.tsv")
+# Written by the same second engineer after the second round of rules; scored once, then tuned on.
+PROBE_PATH = SET_PATH.with_name("safety_probe.tsv")
+EXTRA_SETS = {"fresh": FRESH_PATH, "probe": PROBE_PATH}
 LABELS = ("crisis", "unclear", "ok")
 CATEGORIES = ("suicide", "selfharm", "overdose", "partner_danger")
 SPLITS = ("tune", "heldout")

@@ -275,7 +275,8 @@ DRUGS = (
 )
 INTAKE = (
     "ingenomen|genomen|geslikt|ingeslikt|opgenomen|leeggegeten|opgegeten|innemen|nemen|"
-    "slikken|inslikken|neem|slik|nam|slikte|namen|op_$|leeg"
+    "slikken|inslikken|neem|slik|nam|slikte|namen|op_$|leeg|weggewerkt|achterovergeslagen|"
+    "leeggemaakt|in_mij|in_me|binnen_gekregen|binnengekregen"
 )
 FREQUENT = "elke|iedere|steeds|telkens|altijd|weer|vaak|dagelijks|hele|nachten|avonden|dagen"
 
@@ -641,7 +642,7 @@ RULES: tuple[Rule, ...] = (
         ),
         unless=(
             "per_ongeluk|perongeluk|ongeluk|kat|poes|hond|gevallen|val|fiets|zon|zonnebrand|"
-            "strand|oven|pan|strijkijzer|koken|thee|koffie|kaars",
+            "strand|oven|pan|strijkijzer|koken|thee|koffie|kaars|scheren|geschoren|scheer",
         ),
     ),
     Rule(
@@ -971,8 +972,9 @@ RULES: tuple[Rule, ...] = (
         "watched",
         "partner_danger",
         0.5,
-        phrases=("weet .. alles wat ik doe", "weet .. altijd waar ik ben"),
+        phrases=("weet .. alles wat ik doe", "weet .. [altijd] waar ik ben|woon|slaap|werk"),
         needs=(PARTNER,),
+        unless=("delen|gedeeld|deelt|fijn|lief|afgesproken|handig",),
     ),
     Rule(
         "afraid_of_partner",
@@ -1264,8 +1266,7 @@ RULES: tuple[Rule, ...] = (
         1.0,
         all_of=(
             "staat|stond|staan|zit|zat|wacht|wachtte|loert|loerde|post|postte|rijdt|reed|kijkt|keek",
-            "mijn_raam|mijn_huis|mijn_deur|mijn_tuin|mijn_werk|mijn_flat|voor_de_deur|overkant|"
-            "ramen|voordeur|mijn_school",
+            "raam|ramen|huis|deur|voordeur|tuin|flat|overkant|werk|school",
             "al|elke|iedere|weer|hele|uren|nachten|avonden|steeds|telkens",
         ),
         needs=("ex|hij|zij|ze|man|vriend|expartner",),
@@ -1300,6 +1301,148 @@ RULES: tuple[Rule, ...] = (
             "is|keeps .. following|stalking me",
         ),
     ),
+    # ---- third round: families found by the probe (after its first, untuned score) --------
+    Rule(
+        "lethal_means",
+        "suicide",
+        1.0,
+        phrases=(
+            "gaskraan|gaskranen|gas .. open|opendraaien|opendraai|openzet|open_zetten",
+            "motor .. aan .. garage|dicht|afgesloten",
+            "uitlaatgassen|uitlaatgas|koolmonoxide",
+            "het|de water|zee|rivier|gracht|meer in .. lopen|loop|doorlopen|door_te_lopen",
+            "door .. lopen|te_lopen .. het|de water|zee|rivier|gracht in",
+        ),
+        unless=("zwemmen|zwem|gezwommen|duiken|surfen|pootje*|afkoelen|verkoeling|strand",),
+    ),
+    Rule(
+        "stop_breathing",
+        "suicide",
+        1.0,
+        phrases=(
+            "stoppen|stop|ophouden .. met ademen|ademhalen",
+            "geen zin .. meer .. ademen|ademhalen|adem_te_halen",
+            "niet meer ademen|ademhalen $",
+        ),
+        unless=("yoga|meditatie|oefening|duiken|sporten|hardlopen|paniekaanval",),
+    ),
+    Rule(
+        "never_found",
+        "suicide",
+        0.5,
+        phrases=(
+            "waar niemand me|mij .. vindt|vinden|vind",
+            "niemand hoeft|moet|hoef .. me|mij .. [te] zoeken",
+            "niet meer thuiskom|thuis_kom|terugkom|terug_kom|thuiskomen|terugkomen",
+        ),
+    ),
+    Rule(
+        "last_occasion",
+        "suicide",
+        0.5,
+        phrases=(
+            "mijn laatste kerst|verjaardag|zomer|dag|nacht|avond|week|sinterklaas",
+            "dat ik ga|tijd_dat_ik_ga|ik_ga .. voorgoed|voor_altijd",
+            "leven .. opgegeven",
+            "vrede mee $",
+        ),
+        unless=("relatie|huis|land|verhuizen|verhuis|emigreren|baan|job|werk|vakantie|bij_hem",),
+    ),
+    Rule(
+        "english_hopeless",
+        "suicide",
+        0.5,
+        phrases=(
+            "im|i_am [so] done $",
+            "life is .. pointless|meaningless|over",
+            "no point [in] living|anymore",
+        ),
+    ),
+    Rule(
+        "burned_on_purpose",
+        "selfharm",
+        1.0,
+        all_of=(
+            "expres|opzettelijk|bewust|met_opzet",
+            "fornuis|kookplaat|strijkijzer|kaars|aansteker|sigaret*|heet|kokend|mes|mesje|"
+            "scheermes*|glas|muur|deur",
+            "mijn|me|mezelf",
+        ),
+    ),
+    Rule(
+        "blades_again",
+        "selfharm",
+        1.0,
+        all_of=("scheermes*|mesjes|mesje", "weer|gebruikt|gisteren|vannacht|verstopt"),
+        unless=(
+            "weggegooid|weggedaan|ingeleverd|weggegeven|scheren|geschoren|baard|benen_scheren",
+        ),
+    ),
+    Rule(
+        "feels_after_pills",
+        "overdose",
+        0.5,
+        all_of=(
+            DRUGS + "|pot_pillen",
+            "duizelig|misselijk|suf|draait|wazig|slaperig|moe_en|raar|hartkloppingen",
+        ),
+        unless=("bijwerking*|bijsluiter|dokter|huisarts|arts|voorgeschreven|nieuwe",),
+    ),
+    Rule(
+        "vengeance_threat",
+        "partner_danger",
+        1.0,
+        phrases=(
+            "ik het zal|gaat|ga bezuren|berouwen",
+            "zal|zult|ga|gaat .. bezuren|berouwen",
+            "ik zie je|jou $",
+        ),
+        needs=(PARTNER + "|sms*|appt|stuurt|stuurde|gestuurd|bericht",),
+        unless=(JOKES,),
+    ),
+    Rule(
+        "photo_of_home",
+        "partner_danger",
+        0.5,
+        phrases=("foto|fotos|filmpje .. van mijn huis|deur|auto|raam|werk|slaapkamer",),
+        unless=("vakantie|makelaar|verkoop|verzekering|huisje",),
+    ),
+    Rule(
+        "gun_out",
+        "partner_danger",
+        1.0,
+        phrases=(
+            "geweer|pistool|vuurwapen|wapen .. gehaald|gepakt|tevoorschijn|laten_zien|liet_zien|"
+            "laat_zien|geladen|pakt|pakte",
+        ),
+        needs=(PARTNER,),
+        unless=("jacht|jagen|schietvereniging|sportschieten|film|game|speelgoed",),
+    ),
+    Rule(
+        "injury_and_anger",
+        "partner_danger",
+        1.0,
+        all_of=(
+            "tand|tanden|rib|ribben|neus|kaak|pols|trommelvlies|hechtingen|gehecht|bloedneus|"
+            "hersenschudding|eerste_hulp|seh",
+            "verloren|kwijt|eruit|gebroken|gekneusd|gescheurd|gehecht|hechtingen|bloedneus|"
+            "hersenschudding|eerste_hulp|seh",
+            "boos|kwaad|woedend|dronken|driftig|tekeer|ruzie|door_hem|door_haar",
+        ),
+        needs=(PARTNER,),
+        unless=("gevallen|val|fiets|sport|voetbal|tandarts|ongeluk",),
+    ),
+    Rule(
+        "coerced_sex",
+        "partner_danger",
+        1.0,
+        phrases=(
+            "dwingt|dwong|gedwongen|forceert|forceerde .. seks|sex|in_bed|naar_bed",
+            "tegen mijn wil|zin .. seks|sex|in_bed|naar_bed",
+            "seks|sex|in_bed .. tegen mijn wil|zin",
+            "seks|sex|in_bed .. die|wat ik niet wil",
+        ),
+    ),
     # ---- the safety net: a risk word next to first-person distress asks, it never alarms ------
     # Not clear enough for crisis, too close to it to let pass: the question is cheap.
     Rule(
@@ -1313,7 +1456,10 @@ RULES: tuple[Rule, ...] = (
             "wanhoop|zinloos|geen_zin|geen_uitweg|geen_hoop|niemand|klaar_mee|uitzichtloos|sorry",
             "ik|me|mij|mijn|mezelf",
         ),
-        unless=("lachen|honger|moe|moeheid|vakantie|weekend|werk|relatie|ruzie|ruzies|film|serie",),
+        unless=(
+            "lachen|honger|moe|moeheid|vakantie|weekend|werk|relatie|ruzie|ruzies|film|serie|"
+            "hoofd_leeg|zwemmen|zwem",
+        ),
     ),
     Rule(
         "net_partner",
@@ -1340,12 +1486,17 @@ _NEG = "|".join(sorted(NEGATIONS))
 FILLERS = (
     "echt|gewoon|eigenlijk|al|nu|wel|toch|zo|nog|even|ook|heel|soms|vaak|steeds|serieus|"
     "gewoonweg|eerlijk|gezegd|misschien|liever|af_en_toe|zeker|ondertussen|inmiddels|"
-    "helemaal|allemaal|best|zelfs|juist|hoor|ofzo|zeg|wss|eig|egt|really|just"
+    "helemaal|allemaal|best|zelfs|juist|hoor|ofzo|zeg|wss|eig|egt|really|just|"
+    "vanavond|vannacht|gisteren|vandaag|vanochtend|vanmiddag|weer|alweer|opnieuw|net|pas|"
+    "ineens|zomaar|expres"
 )
 _FILL = rf"(?: (?:{FILLERS.replace('_', ' ')})(?![a-z0-9]))*"
 # Up to three other words, never a negation: "mezelf nooit iets aandoen" must not match.
-_GAP = rf"{_FILL}(?: (?!(?:{_NEG})(?![a-z0-9])){_WORD}{_FILL}){{0,3}}"
-_LONG_GAP = rf"{_FILL}(?: (?!(?:{_NEG})(?![a-z0-9])){_WORD}{_FILL}){{0,6}}"
+# A filler never counts as an "other" word, so each word is read one way only: no backtracking
+# blow-up on long sentences.
+_OTHER = rf" (?!(?:{_NEG}|{FILLERS.replace('_', ' ')})(?![a-z0-9])){_WORD}"
+_GAP = rf"{_FILL}(?:{_OTHER}{_FILL}){{0,3}}"
+_LONG_GAP = rf"{_FILL}(?:{_OTHER}{_FILL}){{0,6}}"
 _CLAUSE_END = rf"(?= [.,]| (?:{'|'.join(CLAUSE_WORDS)})(?![a-z0-9])|$)"
 
 
@@ -1398,13 +1549,13 @@ class _Trigger:
     """Words of which one must be in the sentence before a rule's regexes are worth running."""
 
     words: frozenset[str]
-    prefixes: tuple[str, ...]
+    prefixes: re.Pattern[str] | None  # word starts, searched in the sentence (one C call)
     always: bool
 
-    def fires(self, tokens: frozenset[str]) -> bool:
+    def fires(self, tokens: frozenset[str], sentence: str) -> bool:
         if self.always or not self.words.isdisjoint(tokens):
             return True
-        return any(t.startswith(p) for p in self.prefixes for t in tokens)
+        return self.prefixes is not None and self.prefixes.search(sentence) is not None
 
 
 def _token_options(token: str) -> tuple[list[str], bool] | None:
@@ -1431,16 +1582,17 @@ def _trigger(rule: Rule) -> _Trigger:
     if rule.all_of:
         best = _best_options(rule.all_of)
         if best is None:
-            return _Trigger(frozenset(), (), True)
+            return _Trigger(frozenset(), None, True)
         chosen = best
     for template in rule.phrases:
         best = _best_options([template])
         if best is None:
-            return _Trigger(frozenset(), (), True)
+            return _Trigger(frozenset(), None, True)
         chosen.extend(best)
     words = frozenset(w for w in chosen if not w.endswith("*"))
-    prefixes = tuple(sorted({w[:-1] for w in chosen if w.endswith("*")}))
-    return _Trigger(words, prefixes, False)
+    prefixes = sorted({re.escape(w[:-1]) for w in chosen if w.endswith("*")})
+    pattern = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(prefixes)})") if prefixes else None
+    return _Trigger(words, pattern, False)
 
 
 @dataclass(frozen=True)
@@ -1678,7 +1830,7 @@ def _hits(message: str) -> tuple[list[_Hit], str]:
     for sentence in message.split(" . "):
         tokens = frozenset(sentence.split())
         for compiled in _COMPILED:
-            if compiled.rule.name in fired or not compiled.trigger.fires(tokens):
+            if compiled.rule.name in fired or not compiled.trigger.fires(tokens, sentence):
                 continue
             hit, why = _match_rule(compiled, sentence, message)
             if hit is None:
