@@ -1,8 +1,11 @@
-"""Benchmark of the safety check on the labelled set: recall, precision, false alarms, speed.
+"""Benchmark of the safety check on the labelled sets: recall, precision, false alarms, speed.
 
-Run: `.venv/bin/python bench/safety.py` (add `--show` to list the misses of the tune part).
-Prints figures overall, per category and for the held-out part, ending with one summary line.
-Never passes or fails: the thresholds are asserted in tests/test_safety_set.py.
+Run: `.venv/bin/python bench/safety.py` (add `--show` to list the misses of the tune parts).
+Prints figures per set and split (the original set, the fresh set of a second writer, and two
+probes written after rules existed), per category on the original set, and ends with one
+summary line. "recall" counts crisis answers on crisis messages; "flagged" counts crisis or the
+caring question. "false_alarm" is any flag on an ok message; "false_crisis" the crisis text on
+one. Never passes or fails: the thresholds are asserted in tests/test_safety_set.py.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ SET_PATH = Path(__file__).resolve().parent / "data" / "safety_set.tsv"
 FRESH_PATH = SET_PATH.with_name("safety_fresh.tsv")
 # Written by the same second engineer after the second round of rules; scored once, then tuned on.
 PROBE_PATH = SET_PATH.with_name("safety_probe.tsv")
-EXTRA_SETS = {"fresh": FRESH_PATH, "probe": PROBE_PATH}
+# Written after the third round and scored once; never tuned on (all held out).
+PROBE2_PATH = SET_PATH.with_name("safety_probe2.tsv")
+EXTRA_SETS = {"fresh": FRESH_PATH, "probe": PROBE_PATH, "probe2": PROBE2_PATH}
 LABELS = ("crisis", "unclear", "ok")
 CATEGORIES = ("suicide", "selfharm", "overdose", "partner_danger")
 SPLITS = ("tune", "heldout")
@@ -51,6 +56,7 @@ class Figures:
     flagged_recall: float  # crisis messages answered with crisis or the caring question
     precision: float  # of the crisis answers, how many were for crisis messages
     false_alarm_rate: float  # ok messages that got a crisis answer or a question
+    false_crisis_rate: float  # ok messages that got the crisis answer
     category_accuracy: float  # crisis messages detected with the right category
     unclear_flagged: float  # unclear messages that got a question or crisis help
 
@@ -92,6 +98,7 @@ def figures(pairs: Sequence[tuple[Example, Assessment]]) -> Figures:
         flagged_recall=_ratio(sum(a.level != "ok" for _, a in crisis), len(crisis)),
         precision=_ratio(hits, predicted),
         false_alarm_rate=_ratio(sum(a.level != "ok" for _, a in ok), len(ok)),
+        false_crisis_rate=_ratio(sum(a.level == "crisis" for _, a in ok), len(ok)),
         category_accuracy=_ratio(
             sum(a.level == "crisis" and a.category == e.category for e, a in crisis), len(crisis)
         ),
@@ -108,35 +115,50 @@ def _line(name: str, f: Figures) -> str:
     return (
         f"{name:<16} crisis={f.n_crisis:<4} ok={f.n_ok:<4} recall={f.recall:.3f} "
         f"flagged={f.flagged_recall:.3f} precision={f.precision:.3f} "
-        f"false_alarm={f.false_alarm_rate:.3f} category_ok={f.category_accuracy:.3f}"
+        f"false_alarm={f.false_alarm_rate:.3f} false_crisis={f.false_crisis_rate:.3f} "
+        f"category_ok={f.category_accuracy:.3f}"
     )
+
+
+def _split(pairs: Sequence[tuple[Example, Assessment]], split: str) -> Figures:
+    return figures([(e, a) for e, a in pairs if e.split == split])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--show", action="store_true", help="list misses of the tune part")
+    parser.add_argument("--show", action="store_true", help="list misses of the tune parts")
     parser.add_argument("--show-heldout", action="store_true", help="list held-out misses too")
     parser.add_argument("--rounds", type=int, default=20, help="timing rounds over the set")
     args = parser.parse_args(argv)
     examples = load_set()
     pairs = run(examples)
     ok_pairs = [(e, a) for e, a in pairs if e.label == "ok"]
+    extra = {name: run(load_set(path)) for name, path in EXTRA_SETS.items()}
 
     print(f"safety set: {len(examples)} messages from {SET_PATH.name}")
     print(_line("all", figures(pairs)))
     for split in SPLITS:
-        print(_line(split, figures([(e, a) for e, a in pairs if e.split == split])))
+        print(_line(split, _split(pairs, split)))
     for cat in CATEGORIES:
         # Per category: its crisis messages against all ok messages (precision is shared).
         sub = [(e, a) for e, a in pairs if e.label == "crisis" and e.category == cat]
         print(_line(cat, figures(sub + ok_pairs)))
     overall = figures(pairs)
-    held = figures([(e, a) for e, a in pairs if e.split == "heldout"])
+    held = _split(pairs, "heldout")
     print(
         f"unclear messages flagged: all={overall.unclear_flagged:.3f} "
         f"(n={overall.n_unclear}) heldout={held.unclear_flagged:.3f} (n={held.n_unclear})"
     )
+    for name, path in EXTRA_SETS.items():
+        sub_pairs = extra[name]
+        print(f"{name} set: {len(sub_pairs)} messages from {path.name}")
+        print(_line(f"{name}", figures(sub_pairs)))
+        for split in SPLITS:
+            if any(e.split == split for e, _ in sub_pairs):
+                print(_line(f"{name} {split}", _split(sub_pairs, split)))
+    fresh = figures(extra["fresh"])
+    fresh_held = _split(extra["fresh"], "heldout")
 
     texts = [e.text for e in examples]
     rounds = max(1, args.rounds)
@@ -152,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     shown = {"tune"} if args.show else set()
     if args.show_heldout:
         shown.add("heldout")
-    for e, a in pairs:
+    for e, a in pairs + [p for sub_pairs in extra.values() for p in sub_pairs]:
         if e.split not in shown:
             continue
         wrong = (
@@ -168,7 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(
         f"safety: n={len(examples)} recall={overall.recall:.3f} precision={overall.precision:.3f} "
-        f"false_alarm_rate={overall.false_alarm_rate:.3f} heldout_recall={held.recall:.3f}"
+        f"false_alarm_rate={overall.false_alarm_rate:.3f} heldout_recall={held.recall:.3f} "
+        f"fresh_recall={fresh.recall:.3f} fresh_heldout_recall={fresh_held.recall:.3f}"
     )
     return 0
 

@@ -66,6 +66,8 @@ class Rule:
     # False for phrases that carry their own "niet" ("ik zie het niet meer zitten"): a "niet"
     # in a clause just before ("als zij niet terugkomt ...") must not cancel them.
     negatable: bool = True
+    # A safety-net rule: it may bring a message to the caring question, never to the crisis text.
+    only_asks: bool = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -1132,7 +1134,9 @@ RULES: tuple[Rule, ...] = (
         "unnoticed",
         "suicide",
         0.5,
-        phrases=("zonder dat .. het doorhad|doorhadden|wist|wisten|merkte|merkten|doorheeft",),
+        phrases=(
+            "zonder dat .. het doorhad|doorhadden|wist|wisten|weet|merkte|merkten|merkt|doorheeft",
+        ),
         needs=("afscheid|brief|brieven|pillen|touw|gedag|vaarwel|knuffel|laatste",),
     ),
     Rule(
@@ -1460,6 +1464,7 @@ RULES: tuple[Rule, ...] = (
             "lachen|honger|moe|moeheid|vakantie|weekend|werk|relatie|ruzie|ruzies|film|serie|"
             "hoofd_leeg|zwemmen|zwem",
         ),
+        only_asks=True,
     ),
     Rule(
         "net_partner",
@@ -1471,6 +1476,7 @@ RULES: tuple[Rule, ...] = (
             "duwt|duwde|gooit|gooide",
             "bang|durf|trillen|tril|huil|huilend|verstopt|vlucht|weg_wil|onveilig|paniek",
         ),
+        only_asks=True,
     ),
 )
 
@@ -1484,7 +1490,8 @@ _NEG = "|".join(sorted(NEGATIONS))
 # of its budget, so "ik wil er eigenlijk al heel lang gewoon niet meer zijn" is as near as
 # "ik wil er niet meer zijn". Long-range grammar mostly stretches a phrase with these.
 FILLERS = (
-    "echt|gewoon|eigenlijk|al|nu|wel|toch|zo|nog|even|ook|heel|soms|vaak|steeds|serieus|"
+    # Not "zo" or "meer": they change what a phrase means ("ik wil niet meer zo leven").
+    "echt|gewoon|eigenlijk|al|nu|wel|toch|nog|even|ook|heel|soms|vaak|steeds|serieus|"
     "gewoonweg|eerlijk|gezegd|misschien|liever|af_en_toe|zeker|ondertussen|inmiddels|"
     "helemaal|allemaal|best|zelfs|juist|hoor|ofzo|zeg|wss|eig|egt|really|just|"
     "vanavond|vannacht|gisteren|vandaag|vanochtend|vanmiddag|weer|alweer|opnieuw|net|pas|"
@@ -1528,7 +1535,8 @@ def _compile_template(template: str) -> str:
         elif token.startswith("[") and token.endswith("]"):
             out += "(?: " + _alternatives(token[1:-1]) + ")?"
         else:
-            out += (" " if out else "") + _alternatives(token)
+            # Fillers may stand between two words of a phrase: "ik wil er echt niet meer zijn".
+            out += (_FILL + " " if out else "") + _alternatives(token)
     return rf"(?<![a-z0-9]){out}(?![a-z0-9])"
 
 
@@ -1861,8 +1869,12 @@ def assess(text: str) -> Assessment:
     scores: dict[Category, float] = {}
     best: dict[Category, _Hit] = {}
     current: set[Category] = set()
+    asks: dict[Category, _Hit] = {}
     for hit in hits:
         cat = hit.rule.category
+        if hit.rule.only_asks:
+            asks.setdefault(cat, hit)
+            continue
         scores[cat] = scores.get(cat, 0.0) + hit.weight
         if not hit.note:
             current.add(cat)
@@ -1872,6 +1884,11 @@ def assess(text: str) -> Assessment:
         if cat not in current:
             # Signals that are all about an unresolved past ask; they do not alarm.
             scores[cat] = min(scores[cat], UNCLEAR_AT)
+    for cat, hit in asks.items():
+        # The safety net never adds up to a crisis: at most it asks.
+        if scores.get(cat, 0.0) < UNCLEAR_AT - 1e-9:
+            scores[cat] = UNCLEAR_AT
+            best[cat] = hit
     for level, threshold in _LEVELS:
         for cat in PRIORITY:
             if scores.get(cat, 0.0) >= threshold - 1e-9:

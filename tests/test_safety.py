@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.safety import RULES, Assessment, assess, normalise, safety_check_command
+from bot.safety import (
+    RULES,
+    Assessment,
+    assess,
+    matched_rules,
+    normalise,
+    safety_check_command,
+)
 
 SUICIDE = [
     "ik zie het niet meer zitten",
@@ -242,3 +249,57 @@ def test_past_scope_runs_until_a_now() -> None:
     assert assess("vroeger was hij lief, nu slaat hij me").level == "crisis"
     assert assess("toen ik klein was sloeg mijn vader me en nu slaat mijn man me").level == "crisis"
     assert assess("vorig jaar had ik zelfmoordgedachten en nu weer").level == "crisis"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik wil er eigenlijk echt gewoon niet meer zijn",  # fillers stretch a phrase
+        "hij heeft me vanavond in de auto opgesloten",  # time words inside a phrase
+        "ik wil er een punt achter zetten, niet achter de relatie, achter mezelf",
+        "i want to die",
+        "he threatened to kill me",
+        "took all my pills",
+        "i cut myself again",
+        "ik sta bij het spoor en de trein komt zo",
+        "hij had zijn handen om mijn keel",
+    ],
+)
+def test_second_round_families_are_crisis(text: str) -> None:
+    assert assess(text).level == "crisis", matched_rules(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik kon mezelf wel slaan toen ik dat zei",
+        "mijn ex stalkt mijn instagram",
+        "kan je die pillen eigenlijk met alcohol nemen?",
+        "ik heb mijn benen geschoren en me gesneden",
+        "ik ga zwemmen, even het water in om mijn hoofd leeg te maken",
+        "ik wil stoppen met roken, voorgoed",
+        "afscheid nemen van hem doet pijn",
+        "ik snij elke avond groente",
+    ],
+)
+def test_second_round_look_alikes_stay_ok(text: str) -> None:
+    assert assess(text).level == "ok", matched_rules(text)
+
+
+def test_safety_net_asks_and_never_alarms_alone() -> None:
+    # Risk word near first-person distress: the question, not the crisis text.
+    a = assess("ik voel me zo hopeloos, ik denk steeds aan die brug")
+    assert (a.level, a.reason) == ("unclear", "net_suicide")
+    # A net hit and a hint together still ask rather than alarm.
+    assert assess("ik kan niet meer, ik denk steeds aan die brug").level == "unclear"
+    assert assess("ik voel me zo hopeloos, ik ga zwemmen in de brug").level != "crisis"
+
+
+def test_a_long_sentence_is_fast() -> None:
+    # Gaps must not backtrack: a long run of fillers and words stays quick.
+    import time
+
+    text = " ".join(["echt gewoon eigenlijk nu al heel vaak soms"] * 60) + " doe ik het"
+    start = time.perf_counter()
+    assess(text)
+    assert time.perf_counter() - start < 0.5

@@ -72,7 +72,14 @@ def test_bench_prints_the_summary_line(capsys: pytest.CaptureFixture[str]) -> No
     assert _bench().main(["--rounds", "1"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("safety: n=")
-    for key in ("recall=", "precision=", "false_alarm_rate=", "heldout_recall="):
+    for key in (
+        "recall=",
+        "precision=",
+        "false_alarm_rate=",
+        "heldout_recall=",
+        "fresh_recall=",
+        "fresh_heldout_recall=",
+    ):
         assert key in last
 
 
@@ -100,3 +107,54 @@ def test_every_rule_fires_on_some_message(results: list) -> None:
     for text in [e.text for e, _ in results] + fresh + list(EXTRA.values()):
         fired.update(name.split(":")[-1] for name in matched_rules(text))
     assert {r.name for r in RULES} - fired == set()
+
+
+# ---- the fresh set of a second writer and the probes written after rules existed ----------
+
+
+@pytest.fixture(scope="module")
+def fresh() -> list:
+    bench = _bench()
+    return bench.run(bench.load_set(bench.FRESH_PATH))
+
+
+def test_fresh_set_is_big_balanced_with_60_held_out(fresh: list) -> None:
+    labels = [e.label for e, _ in fresh]
+    assert len(fresh) >= 150
+    crisis, ok = labels.count("crisis"), labels.count("ok")
+    assert 0.4 <= crisis / (crisis + ok) <= 0.6
+    assert sum(e.split == "heldout" for e, _ in fresh) == 60
+
+
+def test_fresh_set_recall(fresh: list) -> None:
+    # Tuned on its tune part; these are the figures reached, not an aim.
+    f = _bench().figures(fresh)
+    assert f.recall >= 0.93, f
+    assert f.flagged_recall >= 0.96, f
+
+
+def test_fresh_heldout_recall(fresh: list) -> None:
+    # Never tuned on: 0.536 crisis / 0.643 flagged before the second engineer's rules.
+    f = _bench().figures([(e, a) for e, a in fresh if e.split == "heldout"])
+    assert f.recall >= 0.78, f
+    assert f.flagged_recall >= 0.89, f
+
+
+@pytest.mark.parametrize("name", ["original", "fresh", "probe", "probe2"])
+def test_false_crisis_at_most_five_percent_on_every_set(name: str) -> None:
+    bench = _bench()
+    path = bench.SET_PATH if name == "original" else bench.EXTRA_SETS[name]
+    pairs = bench.run(bench.load_set(path))
+    for split in bench.SPLITS:
+        part = [(e, a) for e, a in pairs if e.split == split]
+        if any(e.label == "ok" for e, _ in part):
+            assert bench.figures(part).false_crisis_rate <= 0.05, (name, split)
+    assert bench.figures(pairs).false_alarm_rate <= 0.06, name
+
+
+def test_untuned_probe_does_not_get_worse() -> None:
+    # The honest figure for new phrasings: low. This only guards against losing ground.
+    bench = _bench()
+    f = bench.figures(bench.run(bench.load_set(bench.PROBE2_PATH)))
+    assert f.recall >= 0.18, f
+    assert f.flagged_recall >= 0.27, f
