@@ -26,9 +26,16 @@ SET_PATH = Path(__file__).resolve().parent / "data" / "safety_set.tsv"
 FRESH_PATH = SET_PATH.with_name("safety_fresh.tsv")
 # Written by the same second engineer after the second round of rules; scored once, then tuned on.
 PROBE_PATH = SET_PATH.with_name("safety_probe.tsv")
-# Written after the third round and scored once; never tuned on (all held out).
+# Written after the third round, scored once, then tuned on (the fourth round).
 PROBE2_PATH = SET_PATH.with_name("safety_probe2.tsv")
-EXTRA_SETS = {"fresh": FRESH_PATH, "probe": PROBE_PATH, "probe2": PROBE2_PATH}
+# Written after the fourth round and scored once; never tuned on (all held out).
+PROBE3_PATH = SET_PATH.with_name("safety_probe3.tsv")
+EXTRA_SETS = {
+    "fresh": FRESH_PATH,
+    "probe": PROBE_PATH,
+    "probe2": PROBE2_PATH,
+    "probe3": PROBE3_PATH,
+}
 LABELS = ("crisis", "unclear", "ok")
 CATEGORIES = ("suicide", "selfharm", "overdose", "partner_danger")
 SPLITS = ("tune", "heldout")

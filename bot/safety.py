@@ -264,7 +264,7 @@ VERWONDEN = (
     "verwond|verwonden|beschadig|beschadigen|beschadigd|pijn|pijn_doen|pijn_gedaan"
 )
 QUANTITY = (
-    "alle|al_mijn|al_de|hele|heel_veel|te_veel|teveel|zoveel|zo_veel|potje|pot|doos|doosje|"
+    "stips|alle|al_mijn|al_de|hele|heel_veel|te_veel|teveel|zoveel|zo_veel|potje|pot|doos|doosje|"
     "strip|strips|handvol|flesje|al_die|voorraad|alles|in_een_keer|tegelijk|tegelijkertijd|[0-9][0-9]+|tien|twaalf|vijftien|twintig|dertig|veertig|"
     "vijftig|honderd"
 )
@@ -273,12 +273,13 @@ DRUGS = (
     "paracet*|ibuprofen|oxazepam|diazepam|temazepam|lorazepam|alprazolam|xanax|slaappil*|"
     "slaaptablet*|slaapmiddel*|antidepressiva|antidepressivum|tramadol|oxycodon*|morfine|"
     "codeine|seroquel|quetiapine|sertraline|citalopram|escitalopram|venlafaxine|paroxetine|"
-    "lithium|insuline|aspirine|dafalgan|perdolan|benzo*|medicijnkast*"
+    "lithium|insuline|aspirine|dafalgan|perdolan|benzo*|medicijnkast*|slaapmedicatie|hoestdrank|"
+    "stips|strip|strips|doordrukstrip*|stilnoct|zolpidem|temesta|valium|rivotril|methadon"
 )
 INTAKE = (
     "ingenomen|genomen|geslikt|ingeslikt|opgenomen|leeggegeten|opgegeten|innemen|nemen|"
     "slikken|inslikken|neem|slik|nam|slikte|namen|op_$|leeg|weggewerkt|achterovergeslagen|"
-    "leeggemaakt|in_mij|in_me|binnen_gekregen|binnengekregen"
+    "leeggemaakt|in_mij|in_me|binnen_gekregen|binnengekregen|leeggedrukt|uitgedrukt|gedronken"
 )
 FREQUENT = "elke|iedere|steeds|telkens|altijd|weer|vaak|dagelijks|hele|nachten|avonden|dagen"
 
@@ -771,6 +772,7 @@ RULES: tuple[Rule, ...] = (
             "dreigbericht*|dreigmail*|dreigement*|doodsbedreiging*",
             "dreig*|gedreigd .. in brand",
             "me|mij iets|wat gaat|zal doen|aandoen",
+            "me|mij iets|wat aan_te_doen",
             "ik de volgende ben|ben ik de volgende",
         ),
         unless=(JOKES,),
@@ -859,7 +861,7 @@ RULES: tuple[Rule, ...] = (
             "sluit|sloot|sluiten .. me|mij .. op",
             "me|mij .. opgesloten|opsluiten|opsluit|op_te_sluiten",
             "mag|mocht .. huis|deur niet uit",
-            "mag|mocht .. niet naar buiten",
+            "mag|mocht .. niet [meer] naar_buiten|buiten_komen|buitenkomen|de_deur_uit",
             "houdt|hield|houden .. me|mij .. binnen|gevangen|opgesloten",
         ),
         unless=("dokter|huisarts|arts|griep|ziek|koorts|corona|covid|quarantaine|isolatie|straf",),
@@ -1119,7 +1121,10 @@ RULES: tuple[Rule, ...] = (
             "testament .. gemaakt|geschreven|opgesteld|geregeld",
             "alles geregeld|geregeld_voor .. als ik|voor_na",
         ),
-        unless=("verhuizing|verhuis|vakantie|scheiding|opname|ziekenhuis|operatie",),
+        unless=(
+            "verhuizing|verhuis|vakantie|scheiding|opname|ziekenhuis|operatie|hondenhotel|oppas|"
+            "pension|dierenpension|weekend|weekendje|logeren",
+        ),
     ),
     Rule(
         "better_off_gone",
@@ -1212,7 +1217,8 @@ RULES: tuple[Rule, ...] = (
         "selfharm",
         1.0,
         phrases=(
-            "mes|mesje|scheermes*|schaar|glas|scherf|naald .. in|over|langs|door|op mijn|me .. "
+            "mes|mesje|scheermes*|schaar|glas|scherf|naald|passer|punaise .. in|over|langs|door|op "
+            "mijn|me .. "
             "been|benen|arm|armen|pols|polsen|dij|dijen|huid|buik|vel",
         ),
         unless=(PARTNER, "per_ongeluk|perongeluk|koken|keuken|dokter|arts|prik|vaccin*|bloedprik*"),
@@ -1269,7 +1275,8 @@ RULES: tuple[Rule, ...] = (
         "partner_danger",
         1.0,
         all_of=(
-            "staat|stond|staan|zit|zat|wacht|wachtte|loert|loerde|post|postte|rijdt|reed|kijkt|keek",
+            "staat|stond|staan|zit|zat|wacht|wachtte|loert|loerde|post|postte|rijdt|reed|kijkt|keek|"
+            "langs|toetert|belt_aan|aanbelt",
             "raam|ramen|huis|deur|voordeur|tuin|flat|overkant|werk|school",
             "al|elke|iedere|weer|hele|uren|nachten|avonden|steeds|telkens",
         ),
@@ -1446,6 +1453,108 @@ RULES: tuple[Rule, ...] = (
             "seks|sex|in_bed .. tegen mijn wil|zin",
             "seks|sex|in_bed .. die|wat ik niet wil",
         ),
+    ),
+    # ---- fourth round: families from probe2 (after its first, untuned score) ---------------
+    Rule(
+        "funeral_prepared",
+        "suicide",
+        1.0,
+        phrases=(
+            "om in .. begraven|gecremeerd te_worden",
+            "mijn eigen .. uitvaart|begrafenis|crematie .. geregeld|gepland|geregeld|uitgezocht",
+        ),
+    ),
+    Rule(
+        "written_for_after",
+        "suicide",
+        1.0,
+        phrases=(
+            "tegen de tijd dat|als je|jullie .. dit leest|lezen",
+            "als je dit leest .. ben ik",
+        ),
+        needs=("niet_meer|er_niet|weg|dood|voorbij|al_niet",),
+    ),
+    Rule(
+        "looks_forward_to_death",
+        "suicide",
+        1.0,
+        phrases=(
+            "kijk|verlang .. ernaar|naar .. uit $",
+            "verlang .. naar de dood|het_einde|het_eind",
+        ),
+        needs=("dood|sterven|einde|eind|niet_meer_wakker",),
+    ),
+    Rule(
+        "last_way_out",
+        "suicide",
+        1.0,
+        phrases=("laatste|enige|andere|1|een|die .. uitweg .. nemen|neem|kiezen|kies|gebruiken",),
+    ),
+    Rule(
+        "ultimatum",
+        "suicide",
+        0.5,
+        phrases=(
+            "nog een|1|een_dag|een_week .. zo .. en|dan ik",
+            "en|dan ik spring|ga_springen|maak_er_een_eind_aan $",
+        ),
+        unless=("gek|boos|kwaad|ontplof|knap|weg|ga_weg|stop_ermee|verhuis|scheiden|lachen",),
+    ),
+    Rule(
+        "one_step",
+        "suicide",
+        0.5,
+        phrases=("1|een|enkel|klein .. stapje|stap maar|en $",),
+        needs=("balkon|dak|brug|rand|reling|raam|spoor|perron|flat|hoog|diepte",),
+    ),
+    Rule(
+        "knows_what_to_do",
+        "suicide",
+        0.5,
+        phrases=("ik weet wat ik .. ga|moet|zal doen $",),
+        needs=(DRUGS + "|fles|whisky|wodka|touw|mes|brug|spoor|zijn_pillen",),
+    ),
+    Rule(
+        "english_sleep_forever",
+        "suicide",
+        0.5,
+        phrases=("sleep forever|and_never_wake_up", "never wake up"),
+    ),
+    Rule(
+        "fist_until_open",
+        "selfharm",
+        1.0,
+        all_of=(
+            "vuist|hand|handen|hoofd|knokkels",
+            "tegen de|het muur|deur|kast|spiegel",
+            "tot|bloed|bloedt|bloedde|open|kapot|pijn",
+        ),
+        unless=(PARTNER,),
+    ),
+    Rule(
+        "partner_breaks_in",
+        "partner_danger",
+        1.0,
+        phrases=(
+            "slaat|sloeg|trapt|trapte|gooit|gooide|ramt|ramde .. de|het|mijn .. ruit|raam|deur|"
+            "ramen|ruiten .. in $",
+            "ingeslagen|ingetrapt|ingegooid .. ruit|raam|deur",
+            "ruit|raam|deur .. ingeslagen|ingetrapt|ingegooid",
+        ),
+        needs=("hij|ze|zij|ex|man|vriend|vriendin|partner|help",),
+        unless=("bal|voetbal|zoon|dochter|kinderen|storm|wind|inbreker*",),
+    ),
+    Rule(
+        "head_slammed",
+        "partner_danger",
+        1.0,
+        phrases=(
+            "mijn hoofd|gezicht .. tegen .. geslagen|gesmeten|geduwd|gebeukt|gebonkt|geramd|"
+            "aan|gegooid",
+            "me|mij ... bedreigd|bedreigen|bedreigt",
+        ),
+        needs=(PARTNER,),
+        unless=("gestoten|gevallen|per_ongeluk|zelf",),
     ),
     # ---- the safety net: a risk word next to first-person distress asks, it never alarms ------
     # Not clear enough for crisis, too close to it to let pass: the question is cheap.

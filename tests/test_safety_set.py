@@ -95,6 +95,7 @@ EXTRA = {
     "bangs_head": "ik bonk mijn hoofd als het te veel wordt",
     "never_born": "was ik maar nooit geboren",
     "ends_self": "ik ga mezelf afmaken",
+    "last_way_out": "ik ga de laatste uitweg nemen",
 }
 
 
@@ -140,7 +141,7 @@ def test_fresh_heldout_recall(fresh: list) -> None:
     assert f.flagged_recall >= 0.89, f
 
 
-@pytest.mark.parametrize("name", ["original", "fresh", "probe", "probe2"])
+@pytest.mark.parametrize("name", ["original", "fresh", "probe", "probe2", "probe3"])
 def test_false_crisis_at_most_five_percent_on_every_set(name: str) -> None:
     bench = _bench()
     path = bench.SET_PATH if name == "original" else bench.EXTRA_SETS[name]
@@ -155,6 +156,6 @@ def test_false_crisis_at_most_five_percent_on_every_set(name: str) -> None:
 def test_untuned_probe_does_not_get_worse() -> None:
     # The honest figure for new phrasings: low. This only guards against losing ground.
     bench = _bench()
-    f = bench.figures(bench.run(bench.load_set(bench.PROBE2_PATH)))
-    assert f.recall >= 0.18, f
-    assert f.flagged_recall >= 0.27, f
+    f = bench.figures(bench.run(bench.load_set(bench.PROBE3_PATH)))
+    assert f.recall >= 0.05, f
+    assert f.flagged_recall >= 0.05, f
