@@ -49,10 +49,11 @@ def build_application(
     require_token(config)
     logs.quiet_libraries()
     t = config.telegram
+    processor = PerChatUpdateProcessor(256)
     builder = (
         ApplicationBuilder()
         .token(t.token)
-        .concurrent_updates(PerChatUpdateProcessor(256))
+        .concurrent_updates(processor)
         .rate_limiter(
             AIORateLimiter(
                 overall_max_rate=t.global_rate,
@@ -72,7 +73,7 @@ def build_application(
     # passes its parse mode itself (bot/sender.py).
     app = builder.build()
     app.bot_data[SERVICES_KEY] = Services(
-        config=config, db=db, library=library, clock=clock or SystemClock()
+        config=config, db=db, library=library, clock=clock or SystemClock(), processor=processor
     )
     from bot import checkins, handoff, privacy, settings
 

@@ -326,16 +326,23 @@ class _CountingBot:
         return result
 
 
+# A client quiet this long in a session gets their check-in; the session waits for them.
+PARK_AFTER = timedelta(hours=3)
+
+
 def _idle_enough(svc: Services, client: Client) -> bool:
     """Whether a check-in may start: no dialogue, or an earlier check-in/reflection left open."""
     state = conversation.current_state(svc, client)
     if state.dialogue is None:
         return True
     dialogue = svc.library.dialogues.get(state.dialogue)
+    quiet = svc.clock.now() - client.last_seen
     if dialogue is None or dialogue.kind not in REPLACEABLE_KINDS or state.stack:
-        return False
+        # A session left half-way is parked under the check-in (conversation.PARKED_VAR) once
+        # the client has been quiet for a while; someone in the middle of it is left alone.
+        return quiet >= PARK_AFTER
     # Someone answering right now is not interrupted; one who left it open is not held to it.
-    return svc.clock.now() - client.last_seen >= REPLACE_AFTER
+    return quiet >= REPLACE_AFTER
 
 
 def _late(svc: Services, due: datetime, now: datetime) -> bool:
@@ -536,7 +543,9 @@ async def _worker(
             return
         bot = _CountingBot(app.bot)
         try:
-            status = await _deliver(svc, bot, job)
+            # Under the client's own lock: a tap of theirs cannot interleave with the start.
+            async with svc.client_lock(job.user_id):
+                status = await _deliver(svc, bot, job)
         except Exception:
             # A bug (or a request Telegram refused) for this client: logged loudly, and
             # the others still get theirs.
@@ -606,7 +615,8 @@ async def _start(svc: Services, bot: Any, client: Client, dialogue_id: str, **ex
     """Start a dialogue for the client and handle what follows (as a client tap would)."""
     from bot import handlers
 
-    result = await conversation.start_dialogue(svc, bot, client, dialogue_id, **extra)
+    # A session the client left half-way is parked, not lost: it comes back after the check-in.
+    result = await conversation.start_dialogue(svc, bot, client, dialogue_id, park=True, **extra)
     await handlers.after_step(svc, bot, client, result)
 
 

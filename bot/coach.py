@@ -543,14 +543,16 @@ async def _hand_back(
     where = f"module {html.escape(title)}" if session else "het menu"
     await handoff.say_to_coaches(svc, bot, client, f"✅ Teruggegeven aan {where}.")
     log.info("handoff closed", extra={"user_id": client.user_id, "handoff_id": hid})
-    async with svc.db.read() as conn:
-        client = await clients.get(conn, client.user_id) or client
-    if session is None:
-        await handlers.show_menu(svc, bot, client, handoff.HANDED_BACK)
-        return
-    intro = handoff.HANDED_BACK_MODULE.format(title=html.escape(title))
-    await send_text(svc, bot, client.chat_id, intro, user_id=client.user_id)
-    await handlers.begin(svc, bot, client, session)
+    # The hand-back runs in the coach group's update order; hold the client's own lock too.
+    async with svc.client_lock(client.user_id):
+        async with svc.db.read() as conn:
+            client = await clients.get(conn, client.user_id) or client
+        if session is None:
+            await handlers.show_menu(svc, bot, client, handoff.HANDED_BACK)
+            return
+        intro = handoff.HANDED_BACK_MODULE.format(title=html.escape(title))
+        await send_text(svc, bot, client.chat_id, intro, user_id=client.user_id)
+        await handlers.begin(svc, bot, client, session)
 
 
 # --- the waiting reminder -------------------------------------------------------------------

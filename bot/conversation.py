@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from dataclasses import dataclass, field, replace
@@ -44,6 +45,12 @@ PROFILE_VARS = ("toestemming", "leeftijd", "land", "aanspreeknaam", "checkin_tij
 DEEPLINK_VAR = "_na_start"
 QUESTION_VAR = "_vraag_id"
 MOOD_VAR = "_mood_id"
+# A session a check-in was started over, as JSON; it comes back when the check-in ends.
+PARKED_VAR = "_geparkeerd"
+# Dialogues that may be started over a session without losing the client's place in it.
+PARKING_KINDS = ("checkin", "reflection")
+# At most this many states of clients without consent are held in memory (least recent go).
+MAX_EPHEMERAL = 10_000
 MAX_TYPING_PAUSE = 3.0
 # last_seen is refreshed at most this often (retention counts in months).
 TOUCH_EVERY = timedelta(minutes=1)
@@ -56,6 +63,7 @@ class StepResult:
     state: State
     stale: str | None = None
     handoff: RequestHandoff | None = None
+    restored: bool = False
     ended: list[DialogueEnded] = field(default_factory=list)
 
 
@@ -152,23 +160,58 @@ async def run(
     """Step the engine for one event, store the outcome, then send what it says."""
     now = svc.clock.now()
     old = state if state is not None else current_state(svc, client)
-    new, outputs = step(
-        svc.library, old, event, now, rng_for(client, old, now), context_for(svc, client, old)
-    )
+    ctx = context_for(svc, client, old)
+    new, outputs = step(svc.library, old, event, now, rng_for(client, old, now), ctx)
+    new, restored = _unpark(new)
     client = await _store(svc, client, old, new, outputs, now)
-    result = StepResult(state=new)
+    result = StepResult(state=new, restored=restored)
     await _deliver(svc, bot, client, outputs, result)
     return result
 
 
+def _unpark(state: State) -> tuple[State, bool]:
+    """When a check-in started over a session ends, put the client back in that session."""
+    parked = state.vars.get(PARKED_VAR)
+    if not isinstance(parked, str) or not state.is_idle:
+        return state, False
+    variables = {k: v for k, v in state.vars.items() if k != PARKED_VAR}
+    try:
+        back = State.from_json(json.loads(parked))
+    except (KeyError, TypeError, ValueError):
+        log.warning("unreadable parked state dropped")
+        return replace(state, vars=variables), False
+    return replace(back, vars=variables), True
+
+
 async def start_dialogue(
-    svc: Services, bot: Bot, client: Client, dialogue_id: str, **extra_vars: Any
+    svc: Services,
+    bot: Bot,
+    client: Client,
+    dialogue_id: str,
+    *,
+    park: bool = False,
+    **extra_vars: Any,
 ) -> StepResult:
-    """Begin a dialogue for a client, optionally with bot-owned variables set first."""
+    """Begin a dialogue for a client, optionally with bot-owned variables set first.
+
+    With `park` (a check-in the bot starts by itself), a session the client left half-way is
+    kept and comes back when the check-in ends, so "ga verder waar je was" still works.
+    """
     state = current_state(svc, client)
-    if extra_vars:
-        state = replace(state, vars={**state.vars, **extra_vars})
+    variables = {k: v for k, v in state.vars.items() if k != PARKED_VAR}
+    kind = _kind(svc, state.dialogue)
+    if park and state.dialogue is not None and kind not in PARKING_KINDS:
+        keep = state if consented(client) else replace(state, answers={})
+        variables[PARKED_VAR] = json.dumps(replace(keep, vars={}).to_json())
+    elif park and isinstance(state.vars.get(PARKED_VAR), str):
+        variables[PARKED_VAR] = state.vars[PARKED_VAR]  # a check-in replacing an open one
+    state = replace(state, vars={**variables, **extra_vars})
     return await run(svc, bot, client, Started(dialogue_id), state=state)
+
+
+def _kind(svc: Services, dialogue_id: str | None) -> str:
+    dialogue = svc.library.dialogues.get(dialogue_id) if dialogue_id else None
+    return dialogue.kind if dialogue is not None else ""
 
 
 async def _store(
@@ -222,11 +265,15 @@ async def _store(
         module = svc.library.module_of(new.dialogue) if new.dialogue else None
         if module and module != client.module:
             await clients.update(conn, uid, module=module)
+        svc.ephemeral.pop(uid, None)
         if allowed:
-            svc.ephemeral.pop(uid, None)
             await clients.save_state(conn, uid, new.to_json())
         else:
-            svc.ephemeral[uid] = new
+            if not new.is_idle:
+                # Held in memory only while a dialogue runs; least recent first out.
+                svc.ephemeral[uid] = new
+                while len(svc.ephemeral) > MAX_EPHEMERAL:
+                    svc.ephemeral.pop(next(iter(svc.ephemeral)))
             await clients.save_state(conn, uid, strip_private(new).to_json())
     # Not read back a second time: the caller only needs the ids and the consent read above
     # (profiling showed the same row selected three times in every step).

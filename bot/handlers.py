@@ -70,6 +70,9 @@ async def after_step(svc: Services, bot: Any, client: Client, result: StepResult
     if result.handoff is not None:
         await handoff.request(svc, bot, client, result.handoff.reason)
         return
+    if result.restored:
+        await show_menu(svc, bot, client, texts.PARKED_BACK)
+        return
     if not result.ended:
         return
     pending = result.state.vars.get(DEEPLINK_VAR)

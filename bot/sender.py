@@ -54,7 +54,12 @@ async def call(
             wait = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
             log.warning("telegram 429 on %s, waiting %.1fs", what, wait)
             await asyncio.sleep(wait)
-        except BadRequest:
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                # An edit to what the message already shows (a button pressed twice): not a
+                # bug; the caller decides what it means.
+                log.info("telegram: %s changed nothing", what)
+                raise
             # A request Telegram refuses is our bug: say so loudly, with no client content.
             log.exception("telegram refused %s", what)
             raise

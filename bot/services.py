@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -64,6 +65,15 @@ class Services:
     ephemeral: dict[int, State] = field(default_factory=dict)
     # Free-form per-process facts (the safety question pending, etc.): never client text.
     scratch: dict[str, Any] = field(default_factory=dict)
+    # The update processor, whose per-client locks outside work (a check-in, a hand-back) holds.
+    processor: Any = None
+
+    def client_lock(self, user_id: int) -> contextlib.AbstractAsyncContextManager[Any]:
+        """The lock a client's own updates run under, for work that changes their state."""
+        if self.processor is None:
+            return contextlib.nullcontext()
+        lock: contextlib.AbstractAsyncContextManager[Any] = self.processor.hold(user_id)
+        return lock
 
 
 def services(app: Application[Any, Any, Any, Any, Any, Any]) -> Services:

@@ -34,6 +34,7 @@ MENU_COACH = "💬 Praat met je coach"
 MENU_SETTINGS = "⚙️ Instellingen"
 MENU_BACK = "↩️ Terug naar het menu"
 EXERCISES_TITLE = "Welke oefening wil je doen?"
+PARKED_BACK = "Je was eerder nog ergens mee bezig. Daar kun je verder wanneer je wilt."
 NOTHING_TO_RESUME = "Je bent nu nergens mee bezig. Kies hieronder waar je wilt beginnen."
 
 IDLE_TEXT = (

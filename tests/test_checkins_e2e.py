@@ -223,6 +223,7 @@ async def test_a_client_in_another_dialogue_is_not_interrupted(harness: Harness)
     svc = h.services
     session = svc.library.menu.modules[0].sessions[0]
     h.clock.set(utc(2026, 11, 23, 18, 58))
+    await _active_now(h, anna)
     await conversation.start_dialogue(svc, h.bot.app.bot, await client_row(h, anna.id), session)
     await anna.settle()
     before = len(bot_messages(h, anna))
@@ -234,6 +235,54 @@ async def test_a_client_in_another_dialogue_is_not_interrupted(harness: Harness)
     async with svc.db.read() as conn:
         status = await schedules.send_status(conn, anna.id, "checkin", utc(2026, 11, 23, 19, 0))
     assert status == "skipped"
+
+
+async def _active_now(h: Harness, person: Person) -> None:
+    """The client just did something (as any tap or message does): last_seen is now."""
+    async with h.services.db.transaction() as conn:
+        await clients.touch(
+            conn,
+            user_id=person.id,
+            chat_id=person.chat_id,
+            first_name=person.first_name,
+            language_code="nl",
+            timezone="Europe/Amsterdam",
+            now=h.clock.now(),
+        )
+
+
+async def test_a_session_left_half_way_is_parked_under_the_checkin(harness: Harness) -> None:
+    h = harness
+    anna = await make_client(h, "Anna")
+    svc = h.services
+    session = svc.library.menu.modules[0].sessions[0]
+    h.clock.set(utc(2026, 11, 23, 12, 0))
+    await _active_now(h, anna)
+    await conversation.start_dialogue(svc, h.bot.app.bot, await client_row(h, anna.id), session)
+    await anna.settle()
+    where = conversation.current_state(svc, await client_row(h, anna.id))
+    # Seven hours later she has not come back to the session: the check-in still comes.
+    report = await sweep_at(h, utc(2026, 11, 23, 19, 0))
+    assert report.get("checkin", "sent") == 1
+    await anna.settle()
+    state = conversation.current_state(svc, await client_row(h, anna.id))
+    assert state.dialogue in svc.library.menu.checkins
+    # She answers the check-in to its end...
+    for _ in range(12):
+        state = conversation.current_state(svc, await client_row(h, anna.id))
+        if state.dialogue not in svc.library.menu.checkins:
+            break
+        node = svc.library.dialogues[state.dialogue].nodes[state.node]
+        if node.choices:
+            await anna.press(node.choices[min(2, len(node.choices) - 1)].label)
+        else:
+            await anna.send("gewoon een rustige dag")
+        await anna.settle(first=5)
+    # ...and is back where she was in the session, with the menu offering to go on.
+    back = conversation.current_state(svc, await client_row(h, anna.id))
+    assert (back.dialogue, back.node) == (where.dialogue, where.node)
+    last = anna.last_with_buttons()
+    assert "bezig" in plain(last) and any("Ga verder" in label for label, _ in buttons(last))
 
 
 async def test_an_unanswered_checkin_does_not_block_the_next(harness: Harness) -> None:

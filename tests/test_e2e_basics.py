@@ -189,3 +189,23 @@ async def test_logs_never_hold_client_words_names_or_the_token(
     assert "mijngeheimewoorden" not in text
     assert "Julesnaam" not in text
     assert harness.sb.token.split(":")[1] not in text
+
+
+async def test_states_without_consent_stay_in_memory_only_while_needed(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import conversation
+
+    monkeypatch.setattr(conversation, "MAX_EPHEMERAL", 2)
+    svc = harness.services
+    people = [harness.person(name) for name in ("Lia", "Mo", "Noor")]
+    for person in people:
+        await onboard(person, consent=False)
+        # At the menu (idle): nothing of theirs is held in memory.
+        assert person.id not in svc.ephemeral
+    for person in people:
+        await person.press(svc.library.menu.modules[0].title)
+        await person.settle(first=5)
+    # Inside a module their state is held, but never more than the bound: least recent first out.
+    assert len(svc.ephemeral) == 2
+    assert set(svc.ephemeral) == {people[1].id, people[2].id}
