@@ -166,7 +166,12 @@ class Client:
             sent.reply = str(first.get("text") or "")
         if press is not None:
             await press
-        await settle(sb, uid, self.quiet)
+        got = await settle(sb, uid, self.quiet)
+        # A step ends on a message with buttons (a choice, "skip", the menu) or on a question;
+        # waiting a little longer for buttons keeps the next update from overtaking this step.
+        last_message = got[-1] if got else first
+        if not last_message.get("reply_markup"):
+            await settle(sb, uid, self.quiet * 3)
         return True
 
     def _type_instead(self, message: dict[str, Any]) -> bool:
