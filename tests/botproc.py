@@ -124,7 +124,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--echo", action="store_true", help="a bare PTB echo bot instead of ours")
     p.add_argument("--rate", type=float, default=30.0, help="AIORateLimiter overall rate")
     p.add_argument("--jobs", action="store_true", help="run the check-in sweep job")
-    p.add_argument("--profile", default="", help="profile the run: FILE.txt with pyinstrument, else cProfile stats")
+    p.add_argument(
+        "--profile",
+        default="",
+        help="profile the run: FILE.txt with pyinstrument, else cProfile stats",
+    )
     return p.parse_args(argv)
 
 
