@@ -52,8 +52,8 @@ UNKNOWN_COMMAND = "Dat commando ken ik niet. Typ /help om te zien wat ik kan."
 OLD_BUTTON = "Die knop hoort bij een eerder bericht. Hier is waar je nu bent."
 NOT_FOR_YOU = "Deze knop is niet voor jou."
 SOMETHING_WENT_WRONG = (
-    "Sorry, er ging aan mijn kant iets mis. Je antwoorden zijn bewaard. "
-    "Typ /verder om verder te gaan."
+    "Sorry, er ging aan mijn kant iets mis. Wat je eerder deed is bewaard, maar je laatste "
+    "bericht misschien niet. Stuur het gerust nog eens, of typ /verder om verder te gaan."
 )
 
 NO_CONSENT_YET = (
