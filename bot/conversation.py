@@ -246,12 +246,8 @@ async def _store(
         mood_id = new.vars.get(MOOD_VAR)
         for out in outputs:
             if isinstance(out, SaveAnswer) and allowed:
-                kind = (
-                    svc.library.dialogues[out.dialogue_id].kind
-                    if out.dialogue_id in svc.library.dialogues
-                    else ""
-                )
-                if kind == "checkin" and out.name == "notitie" and isinstance(mood_id, int):
+                checkin = _kind(svc, out.dialogue_id) == "checkin"
+                if checkin and out.name == "notitie" and isinstance(mood_id, int):
                     await moods.set_note(conn, uid, mood_id, out.text)
                 else:
                     await journal.add_answer(conn, uid, out.dialogue_id, out.name, out.text, now)
