@@ -603,12 +603,9 @@ async def _restore_state(svc: Services, client: Client, before: Any) -> None:
     Otherwise a client coming back weeks later would find their first message taken as the
     answer to a check-in they never saw.
     """
-    allowed = conversation.consented(client)
-    kept = before if allowed else conversation.strip_private(before)
     async with svc.db.transaction() as conn:
-        await clients.save_state(conn, client.user_id, kept.to_json())
-    if not allowed and client.user_id in svc.ephemeral:
-        svc.ephemeral[client.user_id] = before
+        allowed = conversation.consented(client)
+        await conversation.keep_state(svc, conn, client.user_id, before, allowed=allowed)
 
 
 async def _start(svc: Services, bot: Any, client: Client, dialogue_id: str, **extra: Any) -> None:

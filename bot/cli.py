@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import ConfigError
 
@@ -100,7 +101,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         async def _backup() -> None:
             db = await Database.open(cfg.storage.database)
             try:
-                await backup(db, __import__("pathlib").Path(args.dest))
+                await backup(db, Path(args.dest))
             finally:
                 await db.close()
 

@@ -241,7 +241,8 @@ async def _store(
             await checkins.apply_onboarding_choice(
                 svc, conn, uid, str(changes["checkin_tijd"]), now
             )
-        client = await clients.get(conn, uid) or client
+        if changes:
+            client = await clients.get(conn, uid) or client
         allowed = consented(client)
         mood_id = new.vars.get(MOOD_VAR)
         for out in outputs:
@@ -261,19 +262,30 @@ async def _store(
         module = svc.library.module_of(new.dialogue) if new.dialogue else None
         if module and module != client.module:
             await clients.update(conn, uid, module=module)
-        svc.ephemeral.pop(uid, None)
-        if allowed:
-            await clients.save_state(conn, uid, new.to_json())
-        else:
-            if not new.is_idle:
-                # Held in memory only while a dialogue runs; least recent first out.
-                svc.ephemeral[uid] = new
-                while len(svc.ephemeral) > MAX_EPHEMERAL:
-                    svc.ephemeral.pop(next(iter(svc.ephemeral)))
-            await clients.save_state(conn, uid, strip_private(new).to_json())
+        await keep_state(svc, conn, uid, new, allowed=allowed)
     # Not read back a second time: the caller only needs the ids and the consent read above
     # (profiling showed the same row selected three times in every step).
     return client
+
+
+async def keep_state(
+    svc: Services, conn: Any, user_id: int, state: State, *, allowed: bool
+) -> None:
+    """Store a client's dialogue state, inside the caller's transaction.
+
+    With consent the whole state goes to SQLite. Without, SQLite gets only the position and
+    profile choices, and the whole state is held in memory while a dialogue runs (bounded,
+    least recent first out) and dropped once the client is idle.
+    """
+    svc.ephemeral.pop(user_id, None)
+    if allowed:
+        await clients.save_state(conn, user_id, state.to_json())
+        return
+    if not state.is_idle:
+        svc.ephemeral[user_id] = state
+        while len(svc.ephemeral) > MAX_EPHEMERAL:
+            svc.ephemeral.pop(next(iter(svc.ephemeral)))
+    await clients.save_state(conn, user_id, strip_private(state).to_json())
 
 
 def consent_version(svc: Services) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from dataclasses import replace
 from typing import Any
@@ -122,8 +123,6 @@ async def on_start(update: Update, context: Context) -> None:
 
 
 def _html(text: str) -> str:
-    import html
-
     return html.escape(text, quote=False)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -142,14 +143,8 @@ async def withdraw_consent(svc: Services, bot: Any, client: Client) -> None:
     async with svc.db.transaction() as conn:
         await clients.set_consent(conn, client.user_id, None, svc.clock.now())
         state = conversation.current_state(svc, client)
-        vars_ = {**state.vars, "toestemming": "nee"}
-        from dataclasses import replace
-
-        stripped = replace(state, vars=vars_)
-        svc.ephemeral[client.user_id] = stripped
-        await clients.save_state(
-            conn, client.user_id, conversation.strip_private(stripped).to_json()
-        )
+        state = replace(state, vars={**state.vars, "toestemming": "nee"})
+        await conversation.keep_state(svc, conn, client.user_id, state, allowed=False)
     log.info("consent withdrawn", extra={"user_id": client.user_id})
     await ask_erasure(svc, bot, client, WITHDRAWN)
 
