@@ -37,16 +37,18 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import chart, checkins  # noqa: E402
-from bot.config import (  # noqa: E402
+from bot.cli.demo import LocalBot  # noqa: E402
+from bot.core import schedule  # noqa: E402
+from bot.edge.config import (  # noqa: E402
     CheckinsConfig,
     Config,
     DialoguesConfig,
     StorageConfig,
     TelegramConfig,
 )
-from bot.demo import LocalBot  # noqa: E402
-from bot.services import FakeClock  # noqa: E402
+from bot.edge.services import FakeClock  # noqa: E402
+from bot.features.checkins import chart  # noqa: E402
+from bot.features.checkins import sweep as checkins  # noqa: E402
 from storage import schedules  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.times import to_ts, to_ts_opt  # noqa: E402
@@ -226,7 +228,7 @@ async def fill(db_path: Path, people: list[Person], start: datetime) -> float:
             ]
             schedule_rows = []
             for p in part:
-                s = checkins.plan(
+                s = schedule.plan(
                     schedules.Schedule(user_id=p.user_id, checkin_time=p.at, days=p.days),
                     ZoneInfo(p.zone),
                     start,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.safety import Assessment, assess  # noqa: E402
+from safety import Assessment, assess  # noqa: E402
 
 SET_PATH = Path(__file__).resolve().parent / "data" / "safety_set.tsv"
 # Written by a second engineer before reading the rules; its held-out block is never tuned on.

@@ -5,12 +5,25 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from sandbox.server import Sandbox
+
+class Sandbox(Protocol):
+    """What the people API uses of the Sandbox (sandbox/server.py, which imports this module)."""
+
+    static_dir: Path
+    info: dict[str, Any]
+    world: Any
+    users: Any
+    closing: Any
+
+    def add_user(self, *args: Any, **kwargs: Any) -> Any: ...
+    def press(self, *args: Any, **kwargs: Any) -> Any: ...
+    def send_media(self, *args: Any, **kwargs: Any) -> Any: ...
+    def send_text(self, *args: Any, **kwargs: Any) -> Any: ...
+
 
 MAX_WAIT = 60.0
 _TEXT_KINDS = ("text", "photo", "sticker", "voice", "document", "video", "audio", "location")

@@ -16,6 +16,7 @@ from sandbox import media
 from sandbox.botapi import ApiError, BotApi, Webhook, media_json
 from sandbox.faults import FaultInjector
 from sandbox.html import utf16_len
+from sandbox.people import people_routes
 from sandbox.spec import Spec, SpecError, UploadedFile
 from sandbox.state import Chat, SimUser, World
 
@@ -78,9 +79,6 @@ class Sandbox:
 
     async def start(self) -> None:
         """Start serving on host:port (port 0 picks a free one)."""
-        # Imported here: people.py registers routes on a Sandbox and imports this module.
-        from sandbox.people import people_routes
-
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.add_routes(
             [

@@ -5,8 +5,8 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh test
 echo "==> lint"
 .venv/bin/ruff check .
-.venv/bin/mypy dialogues storage
-echo "==> dialogue scripts"
+.venv/bin/mypy dialogues storage safety
+echo "==> dialogue scripts and safety rule files"
 .venv/bin/coachbot check
 echo "==> tests"
 exec .venv/bin/python -m pytest "$@"

@@ -32,8 +32,8 @@ from telegram.ext import (  # noqa: E402
     filters,
 )
 
-from bot.config import Config, DialoguesConfig, StorageConfig, TelegramConfig  # noqa: E402
-from bot.demo import LocalBot  # noqa: E402
+from bot.cli.demo import LocalBot  # noqa: E402
+from bot.edge.config import Config, DialoguesConfig, StorageConfig, TelegramConfig  # noqa: E402
 
 ECHO_KEYBOARD = InlineKeyboardMarkup(
     [

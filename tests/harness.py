@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config, DialoguesConfig
-from bot.demo import LocalBot, sandbox_config
-from bot.services import FakeClock
+from bot.cli.demo import LocalBot, sandbox_config
+from bot.edge.config import Config, DialoguesConfig
+from bot.edge.services import FakeClock
 from sandbox import Sandbox
 
 _TAG = re.compile(r"<[^>]+>")

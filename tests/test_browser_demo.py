@@ -31,7 +31,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from sandbox import Sandbox
 
 if TYPE_CHECKING:
-    from bot.demo import Demo
+    from bot.cli.demo import Demo
 
 pytestmark = pytest.mark.browser
 
@@ -331,7 +331,7 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
 def demo(loop: LoopThread, tmp_path: Path) -> Iterator[Demo]:
     """The real demo: the sandbox with a coach and a coach group, and the real bot."""
     # Imported here so the page's own tests below run even while the bot does not import.
-    from bot.demo import Demo
+    from bot.cli.demo import Demo
 
     running = Demo(tmp_path / "demo.sqlite3", typing_pauses=False)
     loop.run(running.start(), timeout=60)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from PIL import Image
 
-from bot import chart
+from bot.features.checkins import chart
 
 MONDAY = date(2026, 11, 23)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.tools import check_command
+from bot.cli.tools import check_command
 from dialogues import Problem, check_library, load_library
 from dialogues.problems import CODES
 from dialogues.tokens import MAX_BYTES, max_token_bytes

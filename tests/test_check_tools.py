@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.tools import graph_command, play_command, to_dot, to_mermaid
+from bot.cli.tools import graph_command, play_command, to_dot, to_mermaid
 from dialogues import load_library
 
 LIB = Path(__file__).parent / "fixtures" / "lib"
@@ -42,7 +42,7 @@ def test_graph_mermaid_by_extension(tmp_path: Path) -> None:
 def test_graph_falls_back_to_mermaid_without_dot(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.tools.shutil.which", lambda name: None)
+    monkeypatch.setattr("bot.cli.tools.shutil.which", lambda name: None)
     out = io.StringIO()
     assert graph_command(STOKT2, str(tmp_path / "g.svg"), out=out) == 0
     assert not (tmp_path / "g.svg").exists()

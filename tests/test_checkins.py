@@ -7,7 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.checkins import local_moment, next_checkin, next_reflection, parse_hhmm, plan
+from bot.core.schedule import (
+    local_moment,
+    next_checkin,
+    next_reflection,
+    parse_hhmm,
+    plan,
+)
 from storage.schedules import EVERY_DAY, PAUSED_INDEFINITELY, WEEKDAYS, Schedule
 
 AMS = ZoneInfo("Europe/Amsterdam")

@@ -12,8 +12,11 @@ from typing import Any
 
 from PIL import Image
 
-from bot import checkins, conversation, crisis
-from bot.checkins import SweepReport
+from bot.core import conversation, schedule
+from bot.core.helplines import SAFETY_FOLLOWUP
+from bot.features.checkins import sweep as checkins
+from bot.features.checkins.sweep import SweepReport
+from bot.features.crisis import answer as crisis
 from storage import clients, followups, handoffs, journal, moods, notices, reflections, schedules
 from tests.harness import Harness, Person, buttons, onboard, plain
 from tests.test_chart import measured_moods
@@ -51,7 +54,7 @@ async def make_client(
             await clients.update(conn, person.id, module=module)
         if consent:
             await clients.set_consent(conn, person.id, "kennismaking@1", now)
-        await checkins.apply_onboarding_choice(svc, conn, person.id, at, now)
+        await schedule.apply_onboarding_choice(svc, conn, person.id, at, now)
     return person
 
 
@@ -430,7 +433,7 @@ async def test_safety_followup_the_next_day(harness: Harness) -> None:
     anna = await make_client(h, "Anna")
     due = crisis.followup_at(h.clock.now(), "Europe/Amsterdam")
     async with h.services.db.transaction() as conn:
-        await followups.add(conn, anna.id, crisis.SAFETY_FOLLOWUP, due)
+        await followups.add(conn, anna.id, SAFETY_FOLLOWUP, due)
     assert (await sweep_at(h, due - timedelta(minutes=1))).sent == 0
     report = await sweep_at(h, due + timedelta(seconds=30))
     assert report.get("safety_followup", "sent") == 1

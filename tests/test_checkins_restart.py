@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import checkins
-from bot.config import CheckinsConfig, Config, DialoguesConfig, TelegramConfig
-from bot.demo import LocalBot, sandbox_config
-from bot.services import FakeClock
+from bot.cli.demo import LocalBot, sandbox_config
+from bot.edge.config import CheckinsConfig, Config, DialoguesConfig, TelegramConfig
+from bot.edge.services import FakeClock
+from bot.features.checkins import sweep as checkins
 from sandbox import Sandbox
 from storage import clients, schedules
 from storage.db import Database
@@ -33,10 +33,10 @@ RATE = 3.0
 CHILD = """
 import asyncio, sys
 from datetime import datetime
-from bot import checkins
-from bot.config import CheckinsConfig, Config, DialoguesConfig, StorageConfig, TelegramConfig
-from bot.demo import LocalBot
-from bot.services import FakeClock
+from bot.features.checkins import sweep as checkins
+from bot.edge.config import CheckinsConfig, Config, DialoguesConfig, StorageConfig, TelegramConfig
+from bot.cli.demo import LocalBot
+from bot.edge.services import FakeClock
 
 async def main() -> None:
     db, base_url, file_url, token, when, batch, rate = sys.argv[1:8]

@@ -15,7 +15,7 @@ import aiohttp
 from sandbox import Sandbox
 from tests.harness import Person, plain
 
-COACHBOT = [sys.executable, "-m", "bot.cli"]
+COACHBOT = [sys.executable, "-m", "bot.cli.main"]
 
 
 def _env() -> dict[str, str]:
@@ -135,7 +135,7 @@ async def test_coachbot_demo_prints_a_working_address(tmp_path: Path) -> None:
 
 
 def test_coachbot_backup_makes_a_copy_that_opens(tmp_path: Path) -> None:
-    from bot import cli
+    from bot.cli import main as cli
 
     db = tmp_path / "live.sqlite3"
     cfg = tmp_path / "config.toml"

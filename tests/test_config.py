@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
-from bot.config import Config, ConfigError, from_dict, load, require_token, resolve_path
+from bot.cli import main as cli
+from bot.edge.config import Config, ConfigError, from_dict, load, require_token, resolve_path
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ"

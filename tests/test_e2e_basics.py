@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot import texts
+from bot.core import texts
 from storage import clients
 from tests.harness import Harness, buttons, onboard, plain
 
@@ -170,7 +170,7 @@ async def test_logs_never_hold_client_words_names_or_the_token(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    from bot import logs
+    from bot.edge import logs
 
     formatter = logs.IdsFormatter("%(name)s %(message)s")
     jules = harness.person("Julesnaam")
@@ -194,7 +194,7 @@ async def test_logs_never_hold_client_words_names_or_the_token(
 async def test_states_without_consent_stay_in_memory_only_while_needed(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import conversation
+    from bot.core import conversation
 
     monkeypatch.setattr(conversation, "MAX_EPHEMERAL", 2)
     svc = harness.services

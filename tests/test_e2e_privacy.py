@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot import privacy
+from bot.features import privacy
 from sandbox import Sandbox
 from tests import test_e2e_dialogues as dlg
 from tests.harness import ONBOARDING_PATH, Harness, Person, buttons, onboard, plain

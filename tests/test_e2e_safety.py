@@ -14,10 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import handoff
-from bot.config import CoachConfig, Config
-from bot.crisis import SAFETY_FOLLOWUP
-from bot.safety_texts import unclear_no_answer
+from bot.core import coach_channel as handoff
+from bot.core.helplines import SAFETY_FOLLOWUP, unclear_no_answer
+from bot.edge.config import CoachConfig, Config
 from sandbox import Sandbox
 from storage import handoffs, journal, safety
 from storage.times import from_ts
@@ -307,7 +306,7 @@ async def test_without_consent_the_crisis_answer_comes_and_no_words_are_kept(
 def test_the_next_day_check_comes_the_next_morning() -> None:
     from datetime import UTC, datetime
 
-    from bot.crisis import followup_at
+    from bot.features.crisis.answer import followup_at
 
     # 02:00 in Amsterdam (01:00 UTC in winter): the same morning at 10:00 is 8 hours away.
     assert followup_at(datetime(2026, 11, 23, 1, 0, tzinfo=UTC), "Europe/Amsterdam") == datetime(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.config import Config, WebhookConfig
-from bot.webhook import PATH, SECRET_HEADER, secret_matches
+from bot.edge.config import Config, WebhookConfig
+from bot.edge.webhook import PATH, SECRET_HEADER, secret_matches
 from sandbox import Sandbox
 from tests.harness import Harness, plain
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import texts
+from bot.core import texts
 from storage import journal
 from storage.errors import StorageFull
 from tests.harness import Harness, Person, buttons, onboard, plain
@@ -166,7 +166,7 @@ async def test_database_locked_too_long_a_clear_error_then_on(
     await onboard(dirk)
     await to_question(dirk)
     locker = await lock_database(harness.db_path, 7.0)
-    with caplog.at_level(logging.ERROR, logger="bot.handlers"):
+    with caplog.at_level(logging.ERROR, logger="bot.routing.handlers"):
         await dirk.send("Ik zou willen vertragen")
         (got,) = await dirk.expect(timeout=15)
     assert plain(got) == texts.SOMETHING_WENT_WRONG.replace("<b>", "").replace("</b>", "")
@@ -200,7 +200,7 @@ async def test_disk_full_a_clear_error_and_no_corruption(
                 await conn.execute("INSERT INTO filler VALUES (zeroblob(200))")
     big = "Ik merk spanning in mijn schouders. " * 110  # ~4000 characters
     # The room left inside the tables' own pages takes a few answers; then it is full.
-    with caplog.at_level(logging.ERROR, logger="bot.handlers"):
+    with caplog.at_level(logging.ERROR, logger="bot.routing.handlers"):
         for attempt in range(8):
             if attempt:
                 await eva.send("/menu")

@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import texts
+from bot.core import texts
 from sandbox.server import MEDIA_KINDS
 from tests.harness import Harness, Person, onboard, plain
 

@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 
-from bot import coach, conversation, handoff
-from bot.config import CoachConfig, Config
+from bot.core import coach_channel as handoff
+from bot.core import conversation
+from bot.edge.config import CoachConfig, Config
+from bot.features.handoff import client as client_side
+from bot.features.handoff import coach
 from sandbox import Sandbox
 from storage import clients, handoffs
 from tests.harness import Harness, Person, buttons, plain
@@ -608,7 +611,7 @@ async def test_the_reason_question_lapses_on_cancel_a_command_or_time(world: Wor
 
     await anna.send("/coach")
     await anna.expect_text("waar wil je het over hebben")
-    world.h.clock.advance(handoff.REASON_WAIT_FOR + timedelta(minutes=1))
+    world.h.clock.advance(client_side.REASON_WAIT_FOR + timedelta(minutes=1))
     await anna.send("veel later")
     await anna.settle()
     assert not await world.is_open(anna)

@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from bot import handoff
-from bot.coach import parse_return_date, waited
-from bot.config import CoachConfig
+from bot.core import coach_channel as handoff
+from bot.core import office_hours
+from bot.edge.config import CoachConfig
+from bot.features.handoff.coach import parse_return_date, waited
 from storage.clients import Client
 from storage.handoffs import Handoff
 
@@ -24,36 +25,36 @@ CFG = CoachConfig(
 
 def ams(y: int, mo: int, d: int, h: int, mi: int = 0) -> datetime:
     """An Amsterdam wall-clock time as an aware UTC datetime."""
-    return datetime(y, mo, d, h, mi, tzinfo=handoff.zone(CFG)).astimezone(UTC)
+    return datetime(y, mo, d, h, mi, tzinfo=office_hours.zone(CFG)).astimezone(UTC)
 
 
 def test_in_office_on_a_weekday_morning() -> None:
     monday = ams(2026, 11, 23, 10)
-    assert handoff.in_office(CFG, monday)
-    assert handoff.next_opening(CFG, monday) == monday
+    assert office_hours.in_office(CFG, monday)
+    assert office_hours.next_opening(CFG, monday) == monday
 
 
 def test_after_hours_next_opening_is_the_next_morning() -> None:
     evening = ams(2026, 11, 23, 18)
-    assert not handoff.in_office(CFG, evening)
-    assert handoff.next_opening(CFG, evening) == ams(2026, 11, 24, 9)
+    assert not office_hours.in_office(CFG, evening)
+    assert office_hours.next_opening(CFG, evening) == ams(2026, 11, 24, 9)
 
 
 def test_friday_evening_opens_on_monday() -> None:
     friday = ams(2026, 11, 27, 17, 30)
-    assert handoff.next_opening(CFG, friday) == ams(2026, 11, 30, 9)
+    assert office_hours.next_opening(CFG, friday) == ams(2026, 11, 30, 9)
 
 
 def test_away_period_pushes_the_opening_to_the_return_day() -> None:
     monday = ams(2026, 11, 23, 10)
     back = date(2026, 11, 26)
-    assert not handoff.in_office(CFG, monday, back)
-    assert handoff.next_opening(CFG, monday, back) == ams(2026, 11, 26, 9)
+    assert not office_hours.in_office(CFG, monday, back)
+    assert office_hours.next_opening(CFG, monday, back) == ams(2026, 11, 26, 9)
 
 
 def test_office_hours_follow_dst() -> None:
     # 30 March 2026 is the Monday after the switch to summer time: 09:00 local is 07:00 UTC.
-    assert handoff.next_opening(CFG, datetime(2026, 3, 29, 12, tzinfo=UTC)) == datetime(
+    assert office_hours.next_opening(CFG, datetime(2026, 3, 29, 12, tzinfo=UTC)) == datetime(
         2026, 3, 30, 7, tzinfo=UTC
     )
 
@@ -61,24 +62,24 @@ def test_office_hours_follow_dst() -> None:
 def test_office_seconds_skip_nights_and_weekends() -> None:
     start = ams(2026, 11, 27, 15)  # Friday 15:00
     end = ams(2026, 11, 30, 11)  # Monday 11:00
-    assert handoff.office_seconds(CFG, start, end) == 4 * 3600
-    assert handoff.office_seconds(CFG, end, start) == 0
+    assert office_hours.office_seconds(CFG, start, end) == 4 * 3600
+    assert office_hours.office_seconds(CFG, end, start) == 0
 
 
 def test_availability_in_office_names_the_end_of_the_day() -> None:
-    text = handoff.availability(CFG, ams(2026, 11, 23, 10), None)
+    text = office_hours.availability(CFG, ams(2026, 11, 23, 10), None)
     assert "tot 17:00" in text
 
 
 def test_availability_after_hours_says_when() -> None:
-    text = handoff.availability(CFG, ams(2026, 11, 23, 18), None)
+    text = office_hours.availability(CFG, ams(2026, 11, 23, 18), None)
     assert "Je coach is er nu niet." in text
     assert "morgen 09:00" in text
 
 
 def test_availability_when_away_names_the_return_day_and_escapes() -> None:
-    period = handoff.Away(back=date(2026, 12, 7), message="Op vakantie <3")
-    text = handoff.availability(CFG, ams(2026, 11, 23, 10), period)
+    period = office_hours.Away(back=date(2026, 12, 7), message="Op vakantie <3")
+    text = office_hours.availability(CFG, ams(2026, 11, 23, 10), period)
     assert "Op vakantie &lt;3" in text
     assert "maandag 7 december" in text
 

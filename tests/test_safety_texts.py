@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bot.safety_texts import (
+from bot.core.helplines import (
     UNCLEAR_NO,
     UNCLEAR_YES,
     coach_alert,

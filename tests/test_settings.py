@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import checkins, settings
+from bot.features.checkins import settings
+from bot.features.checkins import sweep as checkins
 from storage import clients, schedules
 from tests.harness import Harness, Person, buttons, plain
 from tests.test_checkins_e2e import (

@@ -1,4 +1,5 @@
-"""Builds the python-telegram-bot Application and runs it (polling or webhook)."""
+"""Builds the python-telegram-bot Application, wires the features in, and runs it (polling or
+webhook)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,18 @@ from typing import Any
 from telegram import BotCommand
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot import handlers, logs, texts
-from bot.config import Config, require_token
-from bot.services import SERVICES_KEY, Clock, Services, SystemClock
-from bot.updates import PerChatUpdateProcessor
+import safety
+from bot.core import texts
+from bot.edge import logs
+from bot.edge.config import Config, require_token
+from bot.edge.services import SERVICES_KEY, Clock, Services, SystemClock, services
+from bot.edge.updates import PerChatUpdateProcessor
+from bot.edge.webhook import WebhookServer
+from bot.features import privacy
+from bot.features.checkins import settings
+from bot.features.checkins import sweep as checkins
+from bot.features.handoff import coach
+from bot.routing import handlers
 from dialogues import Library, check_library, load_library
 from storage.db import Database
 
@@ -26,8 +35,18 @@ class StartupError(Exception):
     """The bot cannot start; the message says why in one line."""
 
 
+def load_safety() -> None:
+    """Load and check the safety rule files now, not at the first message; refuse to start on
+    any error (a bot that cannot hear danger must not talk to clients)."""
+    try:
+        safety.default_check()
+    except safety.RuleFileError as exc:
+        raise StartupError(str(exc)) from exc
+
+
 def load_dialogues(config: Config) -> Library:
-    """Load and check the scripts; refuse to start on any error."""
+    """Load and check the scripts and the safety rules; refuse to start on any error."""
+    load_safety()
     path = Path(config.dialogues.scripts) if config.dialogues.scripts else None
     library, problems = load_library(path)
     problems = list(problems) + list(check_library(library))
@@ -75,9 +94,9 @@ def build_application(
     app.bot_data[SERVICES_KEY] = Services(
         config=config, db=db, library=library, clock=clock or SystemClock(), processor=processor
     )
-    from bot import checkins, handoff, privacy, settings
-
-    handoff.register(app)
+    # Order matters within a handler group: the coach's side first (it also claims the coach
+    # group), then the features' commands and buttons, then the client routing.
+    coach.register(app)
     settings.register(app)
     privacy.register(app)
     checkins.register(app)
@@ -87,8 +106,6 @@ def build_application(
 
 async def announce(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Set the Dutch command list and remember our username for deep links (after initialize)."""
-    from bot.services import services
-
     svc = services(app)
     svc.bot_username = app.bot.username or ""
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in texts.COMMANDS])
@@ -129,8 +146,6 @@ async def start_updates(app: Application[Any, Any, Any, Any, Any, Any], config: 
     """
     allowed = ["message", "edited_message", "callback_query", "my_chat_member"]
     if config.telegram.mode == "webhook":
-        from bot.webhook import WebhookServer
-
         w = config.webhook
         server = WebhookServer(app, secret=w.secret_token, listen=w.listen, port=w.port)
         await server.start()

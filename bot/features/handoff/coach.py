@@ -25,16 +25,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot import conversation, handoff
-from bot.handoff import (
-    CLIENT_CANCEL,
-    CLIENT_PLAIN,
-    COACH_LABEL,
-    Away,
-)
-from bot.sender import call, keyboard, send_text
-from bot.services import Services, services
-from storage import clients, handoffs, notices
+from bot.core import coach_channel, conversation, flow, menu, office_hours
+from bot.core.coach_channel import COACH_LABEL
+from bot.core.office_hours import Away
+from bot.edge.sender import call, keyboard, send_text
+from bot.edge.services import Services, services
+from bot.features.handoff import client as client_side
+from bot.features.handoff.client import CLIENT_CANCEL, CLIENT_PLAIN
+from storage import clients, handoffs, notices, progress
 from storage.clients import Client
 
 log = logging.getLogger(__name__)
@@ -179,8 +177,8 @@ async def relay_to_client(
         return CLIENT_BLOCKED if fresh is not None and not fresh.active else NOT_DELIVERED
     log.info("relayed coach message to client", extra={"user_id": user_id})
     if reopened:
-        await handoff.say_to_coaches(svc, bot, client, REOPENED)
-        await handoff.post_card(svc, bot, client)
+        await coach_channel.say_to_coaches(svc, bot, client, REOPENED)
+        await coach_channel.post_card(svc, bot, client)
     return None
 
 
@@ -300,7 +298,7 @@ async def on_coach_private(update: Update, context: Context) -> None:
         async with svc.db.read() as conn:
             user_id = await handoffs.user_for_relay(conn, message.chat_id, replied.message_id)
         if user_id is None:
-            if not handoff.group_mode(svc):
+            if not coach_channel.group_mode(svc):
                 await _reply(svc, bot, message, UNKNOWN_RELAY)
                 raise ApplicationHandlerStop
             return
@@ -308,7 +306,7 @@ async def on_coach_private(update: Update, context: Context) -> None:
         if problem is not None:
             await _reply(svc, bot, message, problem)
         raise ApplicationHandlerStop
-    if not handoff.group_mode(svc):
+    if not coach_channel.group_mode(svc):
         async with svc.db.read() as conn:
             waiting = await handoffs.list_open(conn)
         if waiting:
@@ -345,7 +343,7 @@ async def open_list(svc: Services) -> str:
     lines = [f"<b>Open hand-offs ({len(waiting)})</b>"]
     for h in waiting:
         person = people.get(h.user_id)
-        name = html.escape(handoff.label(person)) if person else "?"
+        name = html.escape(coach_channel.label(person)) if person else "?"
         state = "⏳ wacht" if h.status == "open" else "✋ opgepakt"
         lines.append(f"• {name}: {state}, {waited(now - h.opened_at)}")
     return "\n".join(lines)
@@ -355,17 +353,17 @@ async def away_command(svc: Services, args: list[str]) -> str:
     """/afwezig [return date [message]] or /afwezig uit: the coach's away period."""
     cfg = svc.config.coach
     now = svc.clock.now()
-    today = now.astimezone(handoff.zone(cfg)).date()
+    today = now.astimezone(office_hours.zone(cfg)).date()
     if not args:
-        period = await handoff.away(svc, now)
+        period = await office_hours.away(svc, now)
         if period is None:
             return f"Je staat niet als afwezig ingesteld.\n{AWAY_USAGE}"
         return (
-            f"Afwezig; terug op {handoff.day_words(period.back, today)}.\n"
-            f"Cliënten lezen: <i>{handoff.availability(cfg, now, period)}</i>\n{AWAY_USAGE}"
+            f"Afwezig; terug op {office_hours.day_words(period.back, today)}.\n"
+            f"Cliënten lezen: <i>{office_hours.availability(cfg, now, period)}</i>\n{AWAY_USAGE}"
         )
     if args[0].lower() in ("uit", "stop", "terug", "nee"):
-        await handoff.set_away(svc, None)
+        await office_hours.set_away(svc, None)
         return "Je bent niet meer afwezig. Cliënten krijgen weer de gewone kantoortijden."
     back = parse_return_date(args[0], today)
     if back is None or back <= today:
@@ -373,10 +371,10 @@ async def away_command(svc: Services, args: list[str]) -> str:
     if back > today + timedelta(days=366):
         return f"Dat is meer dan een jaar weg; kies een eerdere datum.\n{AWAY_USAGE}"
     period = Away(back=back, message=" ".join(args[1:])[:500])
-    await handoff.set_away(svc, period)
+    await office_hours.set_away(svc, period)
     return (
-        f"Genoteerd: je bent terug op {handoff.day_words(back, today)}.\n"
-        f"Cliënten lezen: <i>{handoff.availability(cfg, now, period)}</i>"
+        f"Genoteerd: je bent terug op {office_hours.day_words(back, today)}.\n"
+        f"Cliënten lezen: <i>{office_hours.availability(cfg, now, period)}</i>"
     )
 
 
@@ -432,10 +430,10 @@ async def _client_button(svc: Services, bot: Any, update: Update, data: str) -> 
     if isinstance(query.message, Message) and query.message.reply_markup:
         await _edit_markup(svc, query.message, None)
     if data == CLIENT_CANCEL:
-        await handoff.clear_reason_wait(svc, client.user_id)
-        await send_text(svc, bot, client.chat_id, handoff.CANCELLED, user_id=client.user_id)
+        await client_side.clear_reason_wait(svc, client.user_id)
+        await send_text(svc, bot, client.chat_id, client_side.CANCELLED, user_id=client.user_id)
     elif data == CLIENT_PLAIN:
-        await handoff.open_handoff(svc, bot, client, None)
+        await coach_channel.open_handoff(svc, bot, client, None)
 
 
 async def _card_owner(svc: Services, message: Message) -> int | None:
@@ -480,10 +478,10 @@ async def _card_button(
         await _take(svc, bot, query, message, client, h.id, coach_id)
     elif action == "k":
         await _answer(svc, query)
-        await _edit_markup(svc, message, handoff.module_rows(svc, h.id))
+        await _edit_markup(svc, message, coach_channel.module_rows(svc, h.id))
     elif action == "x":
         await _answer(svc, query)
-        await _edit_markup(svc, message, handoff.card_rows(svc, h))
+        await _edit_markup(svc, message, coach_channel.card_rows(svc, h))
     elif action == "m":
         await _hand_back(svc, bot, query, message, client, h.id, None)
     elif action == "r":
@@ -497,11 +495,11 @@ async def _take(
         took = await handoffs.take(conn, hid, coach_id, svc.clock.now())
         fresh = await handoffs.get(conn, hid)
     await _answer(svc, query, "Opgepakt." if took else "Dit is al opgepakt.")
-    await _edit_markup(svc, message, handoff.card_rows(svc, fresh))
+    await _edit_markup(svc, message, coach_channel.card_rows(svc, fresh))
     if took:
         who = html.escape(query.from_user.first_name or "een coach")
-        await handoff.say_to_coaches(svc, bot, client, f"✋ Opgepakt door {who}.")
-        await send_text(svc, bot, client.chat_id, handoff.TAKEN, user_id=client.user_id)
+        await coach_channel.say_to_coaches(svc, bot, client, f"✋ Opgepakt door {who}.")
+        await send_text(svc, bot, client.chat_id, coach_channel.TAKEN, user_id=client.user_id)
 
 
 async def _hand_back(
@@ -513,8 +511,6 @@ async def _hand_back(
     hid: int,
     module_id: str | None,
 ) -> None:
-    from bot import handlers, menu
-    from storage import progress
 
     session = None
     title = ""
@@ -541,18 +537,18 @@ async def _hand_back(
     await _answer(svc, query, "Teruggegeven.")
     await _edit_markup(svc, message, None)
     where = f"module {html.escape(title)}" if session else "het menu"
-    await handoff.say_to_coaches(svc, bot, client, f"✅ Teruggegeven aan {where}.")
+    await coach_channel.say_to_coaches(svc, bot, client, f"✅ Teruggegeven aan {where}.")
     log.info("handoff closed", extra={"user_id": client.user_id, "handoff_id": hid})
     # The hand-back runs in the coach group's update order; hold the client's own lock too.
     async with svc.client_lock(client.user_id):
         async with svc.db.read() as conn:
             client = await clients.get(conn, client.user_id) or client
         if session is None:
-            await handlers.show_menu(svc, bot, client, handoff.HANDED_BACK)
+            await flow.show_menu(svc, bot, client, coach_channel.HANDED_BACK)
             return
-        intro = handoff.HANDED_BACK_MODULE.format(title=html.escape(title))
+        intro = coach_channel.HANDED_BACK_MODULE.format(title=html.escape(title))
         await send_text(svc, bot, client.chat_id, intro, user_id=client.user_id)
-        await handlers.begin(svc, bot, client, session)
+        await flow.begin(svc, bot, client, session)
 
 
 # --- the waiting reminder -------------------------------------------------------------------
@@ -562,17 +558,17 @@ async def send_reminders(svc: Services, bot: Any) -> int:
     """Remind the coaches of hand-offs waiting longer than the configured office hours."""
     cfg = svc.config.coach
     now = svc.clock.now()
-    period = await handoff.away(svc, now)
-    if not handoff.in_office(cfg, now, period.back if period else None):
+    period = await office_hours.away(svc, now)
+    if not office_hours.in_office(cfg, now, period.back if period else None):
         return 0
     limit = cfg.reminder_hours * 3600
     async with svc.db.read() as conn:
         waiting = [h for h in await handoffs.list_open(conn) if h.status == "open"]
     sent = 0
     for h in waiting:
-        waited_office = handoff.office_seconds(cfg, h.opened_at, now)
+        waited_office = office_hours.office_seconds(cfg, h.opened_at, now)
         since_last = (
-            handoff.office_seconds(cfg, h.reminded_at, now) if h.reminded_at else float("inf")
+            office_hours.office_seconds(cfg, h.reminded_at, now) if h.reminded_at else float("inf")
         )
         if waited_office < limit or since_last < limit:
             continue
@@ -585,7 +581,7 @@ async def send_reminders(svc: Services, bot: Any) -> int:
             f"⏰ <b>Wacht al {hours} u (binnen kantooruren) op antwoord</b>, in totaal "
             f"{waited(now - h.opened_at)}. Pak het op met de knop op de kaart."
         )
-        await handoff.say_to_coaches(svc, bot, client, text)
+        await coach_channel.say_to_coaches(svc, bot, client, text)
         async with svc.db.transaction() as conn:
             await handoffs.mark_reminded(conn, h.id, now)
         sent += 1
@@ -614,9 +610,9 @@ async def on_any_private(update: Update, context: Context) -> None:
     elif update.message is None or not (update.message.text or "").startswith("/"):
         return
     async with svc.db.read() as conn:
-        pending = await notices.seen(conn, handoff.REASON_WAIT, user.id)
+        pending = await notices.seen(conn, coach_channel.REASON_WAIT, user.id)
     if pending is not None:
-        await handoff.clear_reason_wait(svc, user.id)
+        await client_side.clear_reason_wait(svc, user.id)
 
 
 def register(app: Any) -> None:

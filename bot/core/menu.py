@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import texts
-from bot.sender import ButtonRows
+from bot.core import texts
+from bot.edge.sender import ButtonRows
 from dialogues import Library, State
 
 # callback_data of menu buttons; these are stateless, so an old menu still works.

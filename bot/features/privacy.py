@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot import conversation, handoff
-from bot.sender import call, send_text
-from bot.services import Services, services
-from storage import clients
+from bot.core import coach_channel, conversation
+from bot.core.consent import ERASE_YES, ask_erasure
+from bot.edge.sender import call, send_text
+from bot.edge.services import Services, services
 from storage import privacy as store
 from storage.clients import Client
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
-ERASE_YES = "p:wis:ja"
-ERASE_NO = "p:wis:nee"
 RETENTION_JOB = "retention"
 
 PRIVACY_TEXT = (
@@ -52,10 +49,6 @@ ERASE_DONE = (
 )
 ERASE_KEPT = "Prima, er is niets gewist."
 EXPORT_CAPTION = "Dit is alles wat er over jou is bewaard, als JSON-bestand."
-WITHDRAWN = (
-    "Je toestemming is ingetrokken. Vanaf nu bewaar ik geen antwoorden, stemmingen of notities "
-    "meer. Wil je ook wissen wat er al bewaard is?"
-)
 
 
 async def _client(update: Update, context: Context) -> Client | None:
@@ -104,15 +97,9 @@ async def on_forget(update: Update, context: Context) -> None:
         await ask_erasure(svc, context.bot, client, ERASE_CONFIRM)
 
 
-async def ask_erasure(svc: Services, bot: Any, client: Client, text: str) -> None:
-    """The yes/no question before everything is erased."""
-    rows = [[("Ja, wis alles", ERASE_YES), ("Nee, toch niet", ERASE_NO)]]
-    await send_text(svc, bot, client.chat_id, text, rows, user_id=client.user_id)
-
-
 async def erase_client(svc: Services, bot: Any, user_id: int) -> None:
     """Close the client's coach topic and delete every row about them."""
-    await handoff.forget(svc, bot, user_id)
+    await coach_channel.forget(svc, bot, user_id)
     async with svc.db.transaction() as conn:
         await store.erase(conn, user_id)
     svc.ephemeral.pop(user_id, None)
@@ -136,17 +123,6 @@ async def on_button(update: Update, context: Context) -> None:
         await send_text(svc, context.bot, chat_id, ERASE_DONE)
     else:
         await send_text(svc, context.bot, chat_id, ERASE_KEPT, user_id=user_id)
-
-
-async def withdraw_consent(svc: Services, bot: Any, client: Client) -> None:
-    """Stop storing answers, moods and notes, and offer to erase what is there."""
-    async with svc.db.transaction() as conn:
-        await clients.set_consent(conn, client.user_id, None, svc.clock.now())
-        state = conversation.current_state(svc, client)
-        state = replace(state, vars={**state.vars, "toestemming": "nee"})
-        await conversation.keep_state(svc, conn, client.user_id, state, allowed=False)
-    log.info("consent withdrawn", extra={"user_id": client.user_id})
-    await ask_erasure(svc, bot, client, WITHDRAWN)
 
 
 async def erase_inactive(svc: Services, bot: Any, now: datetime) -> list[int]:

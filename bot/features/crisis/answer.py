@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import Bot
 
-from bot import handoff
-from bot.safety import Assessment
-from bot.safety_texts import (
+from bot.core import coach_channel
+from bot.core.helplines import (
+    SAFETY_FOLLOWUP,
     UNCLEAR_NO,
     UNCLEAR_YES,
     crisis_message,
@@ -18,15 +18,14 @@ from bot.safety_texts import (
     unclear_question,
     unclear_yes_answer,
 )
-from bot.sender import send_text
-from bot.services import Services
+from bot.edge.sender import send_text
+from bot.edge.services import Services
+from safety import Assessment
 from storage import followups, safety
 from storage.clients import Client
 
 log = logging.getLogger(__name__)
 
-# The dialogue id under which the next-day check after a danger signal is planned.
-SAFETY_FOLLOWUP = "_veiligheid"
 FOLLOWUP_TIME = time(10, 0)
 FOLLOWUP_AT_LEAST = timedelta(hours=6)
 YES_PREFIX = "s:ja:"
@@ -74,13 +73,13 @@ async def respond(svc: Services, bot: Bot, client: Client, assessment: Assessmen
             crisis_message(_country(client), category),
             user_id=client.user_id,
         )
-        await handoff.alert(svc, bot, client, "crisis", category)
+        await coach_channel.alert(svc, bot, client, "crisis", category)
         return
     rows = [[(UNCLEAR_YES, f"{YES_PREFIX}{event_id}"), (UNCLEAR_NO, f"{NO_PREFIX}{event_id}")]]
     await send_text(
         svc, bot, client.chat_id, unclear_question(category), rows, user_id=client.user_id
     )
-    await handoff.alert(svc, bot, client, "unclear", category)
+    await coach_channel.alert(svc, bot, client, "unclear", category)
 
 
 async def answer_question(svc: Services, bot: Bot, client: Client, data: str) -> bool:
@@ -109,7 +108,7 @@ async def answer_question(svc: Services, bot: Bot, client: Client, data: str) ->
     if response == "yes":
         text = unclear_yes_answer(_country(client), category)
         await send_text(svc, bot, client.chat_id, text, user_id=client.user_id)
-        await handoff.alert(svc, bot, client, "crisis", category)
+        await coach_channel.alert(svc, bot, client, "crisis", category)
     else:
         await send_text(svc, bot, client.chat_id, unclear_no_answer(), user_id=client.user_id)
     return True

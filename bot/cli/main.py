@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.config import ConfigError
+from bot.edge.config import ConfigError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate dialogue scripts")
     check.add_argument("paths", nargs="*", help="files or folders (default: the built-in scripts)")
     check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument("--rules", help="a folder of safety rule files (default: safety/rules/)")
 
     graph = sub.add_parser("graph", help="draw a dialogue (SVG/PNG with Graphviz, else Mermaid)")
     graph.add_argument("dialogue")
@@ -36,7 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("dialogue")
     play.add_argument("--seed", type=int, default=0)
 
-    sub.add_parser("safety-check", help="read lines from stdin, print crisis/ok and the reason")
+    sc = sub.add_parser(
+        "safety-check", help="read lines from stdin, print crisis/ok and the reason"
+    )
+    sc.add_argument("--rules", help="a folder of safety rule files (default: safety/rules/)")
 
     backup = sub.add_parser("backup", help="a consistent copy of the live database")
     backup.add_argument("dest")
@@ -58,12 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
-        from bot import config, logs
+        from bot.edge import config, logs
 
         cfg = config.load(config.resolve_path(args.config))
         config.require_token(cfg)
         logs.setup(cfg.logging.level)
-        from bot import app
+        from bot.routing import application as app
 
         try:
             asyncio.run(app.serve(cfg))
@@ -72,27 +76,27 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 1
         return 0
     if args.command == "demo":
-        from bot import demo
+        from bot.cli import demo
 
         return demo.main(host=args.host, port=args.port, db=args.db, typing=not args.no_typing)
     if args.command == "check":
-        from bot.tools import check_command
+        from bot.cli.tools import check_command
 
-        return check_command(args.paths, args.json)
+        return check_command(args.paths, args.json, rules=Path(args.rules) if args.rules else None)
     if args.command == "graph":
-        from bot.tools import graph_command
+        from bot.cli.tools import graph_command
 
         return graph_command(args.dialogue, args.output)
     if args.command == "play":
-        from bot.tools import play_command
+        from bot.cli.tools import play_command
 
         return play_command(args.dialogue, seed=args.seed)
     if args.command == "safety-check":
-        from bot.safety_texts import safety_check_command
+        from bot.cli.safety_check import safety_check_command
 
-        return safety_check_command()
+        return safety_check_command(rules=Path(args.rules) if args.rules else None)
     if args.command == "backup":
-        from bot import config
+        from bot.edge import config
         from storage.db import Database
         from storage.privacy import backup
 

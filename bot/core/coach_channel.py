@@ -1,8 +1,8 @@
-"""Hand-off to the human coach, the client's side: the request, relaying, office hours, the card.
+"""The coach channel: the client's topic and card in the coach group (or the coaches' private
+chats), lines and relayed messages to the coaches, opening a hand-off, danger alerts, erasure.
 
-The coach's side (topic messages, replies, card buttons, /open, /afwezig, the reminder) lives in
-`bot/coach.py`; both share the helpers here. Client text is relayed with copyMessage and never
-logged; a client's reason is stored only when they consented to storing what they write.
+Shared by the features that reach the coach: the hand-off (client and coach side), the crisis
+answer, data rights. Client text is relayed with copyMessage and never logged.
 """
 
 from __future__ import annotations
@@ -11,41 +11,36 @@ import asyncio
 import functools
 import hashlib
 import html
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from telegram import Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot import conversation
-from bot.config import DAY_NAMES, CoachConfig
-from bot.sender import ButtonRows, call, keyboard, send_text
-from bot.services import Services
-from storage import clients, handoffs, kv, moods, notices, progress, safety
+from bot.core import conversation
+from bot.core.office_hours import MONTHS, availability, away, hhmm, zone
+from bot.edge.config import CoachConfig
+from bot.edge.sender import ButtonRows, call, keyboard, send_text
+from bot.edge.services import Services
+from storage import clients, handoffs, moods, notices, progress, safety
 from storage.clients import Client
 from storage.handoffs import Handoff
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Keys in storage: the coach's away period (kv) and "we asked this client for a reason" (notices,
-# with the client's user id as subject, so export and erasure include it).
-AWAY_KEY = "coach.away"
+# Key in storage: "we asked this client for a reason" (notices, with the client's user id as
+# subject, so export and erasure include it); opening the hand-off ends the wait.
 REASON_WAIT = "handoff.reason_wait"
-REASON_WAIT_FOR = timedelta(minutes=30)
 REASON_MAX = 500
 MOOD_DAYS = 14
 FLAG_DAYS = 30
 
 # Client buttons (private chat) and card buttons (coach chat); both start with "h".
-CLIENT_PLAIN = "hc:plain"
-CLIENT_CANCEL = "hc:cancel"
 CARD_TAKE = "h:t:"
 CARD_MENU = "h:m:"
 CARD_MODULES = "h:k:"
@@ -55,13 +50,6 @@ CARD_RETURN = "h:r:"
 COACH_LABEL = "💬 <b>Je coach</b>"
 
 # --- what the client reads (Dutch, je-form) -------------------------------------------------
-ASK_REASON = (
-    "Fijn dat je contact zoekt met je coach. Waar wil je het over hebben? "
-    "Schrijf het in een paar woorden, of kies hieronder."
-)
-ASK_REASON_PLAIN = "Gewoon contact"
-ASK_REASON_CANCEL = "Toch niet"
-CANCELLED = "Goed. Je kunt altijd later nog /coach typen."
 CONFIRMED = (
     "Je coach weet nu dat je contact zoekt. Alles wat je hier stuurt, komt bij je coach aan."
 )
@@ -86,11 +74,6 @@ NO_COACH = (
 )
 ERASED_LINE = "🗑️ Deze cliënt heeft alle gegevens laten wissen. Dit topic is gesloten."
 
-DAY_WORDS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-MONTHS = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
-)  # fmt: skip
 MOOD_FACES = {1: "😣", 2: "😕", 3: "😐", 4: "🙂", 5: "😄"}
 FLAG_WORDS = {
     "suicide": "suïcidale gedachten",
@@ -105,145 +88,6 @@ FLAG_WORDS = {
 
 class TopicGone(Exception):
     """The client's topic was deleted in the coach group."""
-
-
-# --- office hours and the away period -------------------------------------------------------
-
-
-def zone(cfg: CoachConfig) -> ZoneInfo:
-    """The coach's time zone."""
-    return ZoneInfo(cfg.timezone)
-
-
-def _office_window(cfg: CoachConfig, day: date) -> tuple[datetime, datetime] | None:
-    """The office hours of one local day as aware datetimes, or None on a day off."""
-    if DAY_NAMES[day.weekday()] not in cfg.office_days:
-        return None
-    tz = zone(cfg)
-    return (
-        datetime.combine(day, cfg.office_start, tzinfo=tz),
-        datetime.combine(day, cfg.office_end, tzinfo=tz),
-    )
-
-
-def next_opening(cfg: CoachConfig, now: datetime, back: date | None = None) -> datetime | None:
-    """`now` when the coach is in office now, else when office hours next begin (after `back`)."""
-    local = now.astimezone(zone(cfg))
-    for offset in range(0, 400):
-        day = local.date() + timedelta(days=offset)
-        if back is not None and day < back:
-            continue
-        window = _office_window(cfg, day)
-        if window is None:
-            continue
-        start, end = window
-        if local < end:
-            return now if local >= start else start
-    return None
-
-
-def in_office(cfg: CoachConfig, now: datetime, back: date | None = None) -> bool:
-    """Whether the coach is in office hours now (and not away)."""
-    return next_opening(cfg, now, back) == now
-
-
-def office_seconds(cfg: CoachConfig, start: datetime, end: datetime) -> float:
-    """How many seconds of office hours lie between start and end."""
-    if end <= start:
-        return 0.0
-    tz = zone(cfg)
-    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
-    # A waiting time of months is not a case to count exactly; cap the loop.
-    first = max(first, last - timedelta(days=62))
-    total = 0.0
-    day = first
-    while day <= last:
-        window = _office_window(cfg, day)
-        if window is not None:
-            lo, hi = max(window[0], start), min(window[1], end)
-            if hi > lo:
-                total += (hi - lo).total_seconds()
-        day += timedelta(days=1)
-    return total
-
-
-@dataclass(frozen=True)
-class Away:
-    """The coach's away period: back on `back` (a local date), with an optional own message."""
-
-    back: date
-    message: str = ""
-
-
-async def away(svc: Services, now: datetime | None = None) -> Away | None:
-    """The current away period, or None when the coach is not away (or is back already)."""
-    async with svc.db.read() as conn:
-        raw = await kv.get(conn, AWAY_KEY)
-    if raw is None:
-        return None
-    try:
-        data = json.loads(raw)
-        period = Away(back=date.fromisoformat(data["back"]), message=str(data.get("message", "")))
-    except (ValueError, KeyError, TypeError):
-        log.warning("unreadable away period ignored")
-        return None
-    now = now or svc.clock.now()
-    if now.astimezone(zone(svc.config.coach)).date() >= period.back:
-        return None
-    return period
-
-
-async def set_away(svc: Services, period: Away | None) -> None:
-    """Store (or clear, with None) the coach's away period."""
-    async with svc.db.transaction() as conn:
-        if period is None:
-            await kv.delete(conn, AWAY_KEY)
-        else:
-            value = json.dumps({"back": period.back.isoformat(), "message": period.message})
-            await kv.put(conn, AWAY_KEY, value)
-
-
-def day_words(when: date, today: date) -> str:
-    """A date as the client reads it: "vandaag", "morgen" or "maandag 7 december"."""
-    if when == today:
-        return "vandaag"
-    if when == today + timedelta(days=1):
-        return "morgen"
-    return f"{DAY_WORDS[when.weekday()]} {when.day} {MONTHS[when.month - 1]}"
-
-
-def hhmm(t: time) -> str:
-    """A time of day as 09:00."""
-    return f"{t.hour:02d}:{t.minute:02d}"
-
-
-def availability(cfg: CoachConfig, now: datetime, period: Away | None) -> str:
-    """When the client can expect an answer, in one or two plain sentences."""
-    tz = zone(cfg)
-    today = now.astimezone(tz).date()
-    back = period.back if period is not None else None
-    opening = next_opening(cfg, now, back)
-    if period is not None:
-        first = period.message or cfg.away_message
-        when = f" Je coach is terug op {day_words(period.back, today)}"
-        if opening is not None:
-            local = opening.astimezone(tz)
-            day = "" if local.date() == period.back else f"{day_words(local.date(), today)} "
-            when += f" en reageert vanaf {day}{hhmm(local.time())}"
-        when += "."
-        return html.escape(first, quote=False) + when
-    if opening is None:
-        return html.escape(cfg.away_message, quote=False)
-    if opening == now:
-        return (
-            f"Je coach is vandaag tot {hhmm(cfg.office_end)} bereikbaar en reageert zo snel "
-            "als het kan."
-        )
-    local = opening.astimezone(tz)
-    return (
-        f"{html.escape(cfg.away_message, quote=False)} Je coach reageert weer vanaf "
-        f"{day_words(local.date(), today)} {hhmm(local.time())}."
-    )
 
 
 # --- names, the card ------------------------------------------------------------------------
@@ -614,40 +458,13 @@ async def relay_from_client(svc: Services, bot: Any, client: Client, message: Me
     log.info("relayed client message to coach", extra={"user_id": client.user_id})
 
 
-# --- the client's side ----------------------------------------------------------------------
+# --- opening a hand-off, alerts, erasure ----------------------------------------------------
 
 
 async def is_open(svc: Services, user_id: int) -> bool:
     """Whether the client has a hand-off that is open or taken (check-ins stay quiet then)."""
     async with svc.db.read() as conn:
         return await handoffs.current(conn, user_id) is not None
-
-
-async def _reason_pending(svc: Services, user_id: int) -> bool:
-    async with svc.db.read() as conn:
-        asked = await notices.seen(conn, REASON_WAIT, user_id)
-    return asked is not None and svc.clock.now() - asked <= REASON_WAIT_FOR
-
-
-async def clear_reason_wait(svc: Services, user_id: int) -> None:
-    """Stop waiting for a reason (the client did something else)."""
-    async with svc.db.transaction() as conn:
-        await notices.clear(conn, REASON_WAIT, user_id)
-
-
-async def ask_reason(svc: Services, bot: Any, client: Client) -> None:
-    """/coach and the menu button: ask for an optional short reason, with a button to skip it."""
-    if not svc.config.coach.user_ids:
-        await send_text(svc, bot, client.chat_id, NO_COACH, user_id=client.user_id)
-        return
-    if await is_open(svc, client.user_id):
-        await send_text(svc, bot, client.chat_id, ALREADY_OPEN, user_id=client.user_id)
-        return
-    async with svc.db.transaction() as conn:
-        await notices.mark(conn, REASON_WAIT, client.user_id, svc.clock.now())
-    rows = [[(ASK_REASON_PLAIN, CLIENT_PLAIN), (ASK_REASON_CANCEL, CLIENT_CANCEL)]]
-    await send_text(svc, bot, client.chat_id, ASK_REASON, rows, user_id=client.user_id)
-    log.info("handoff reason asked", extra={"user_id": client.user_id})
 
 
 async def request(svc: Services, bot: Any, client: Client, reason: str | None) -> None:
@@ -687,28 +504,6 @@ async def open_handoff(
     await post_card(svc, bot, client)
     if first_message is not None:
         await relay_from_client(svc, bot, client, first_message)
-
-
-async def intercept(svc: Services, bot: Any, client: Client, message: Message) -> bool:
-    """A client's private message: the reason we asked for, or a message for the coach."""
-    sender = message.from_user
-    if message.chat.type != "private" or sender is None or sender.id != client.user_id:
-        return False
-    text = message.text
-    if text is not None and text.startswith("/"):
-        return False
-    if await _reason_pending(svc, client.user_id):
-        if text and conversation.consented(client):
-            await open_handoff(svc, bot, client, text)
-        else:
-            # Media, or a client who did not consent to storing what they write: the "reason"
-            # travels to the coach as a relayed message and is never stored.
-            await open_handoff(svc, bot, client, None, first_message=message)
-        return True
-    if not await is_open(svc, client.user_id):
-        return False
-    await relay_from_client(svc, bot, client, message)
-    return True
 
 
 async def alert(svc: Services, bot: Any, client: Client, level: str, category: str | None) -> None:
@@ -764,10 +559,3 @@ async def forget(svc: Services, bot: Any, user_id: int) -> None:
     async with svc.db.transaction() as conn:
         await handoffs.delete_topic(conn, user_id)
     log.info("coach topic closed for erasure", extra={"user_id": user_id})
-
-
-def register(app: Any) -> None:
-    """Add the coach-side handlers, the client's hand-off buttons and the reminder job."""
-    from bot import coach
-
-    coach.register(app)

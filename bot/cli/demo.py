@@ -14,15 +14,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.app import announce, build_application, load_dialogues, start_updates, stop_updates
-from bot.config import (
+from bot.edge.config import (
     CoachConfig,
     Config,
     DialoguesConfig,
     StorageConfig,
     TelegramConfig,
 )
-from bot.services import Clock, services
+from bot.edge.services import Clock, services
+from bot.routing.application import (
+    announce,
+    build_application,
+    load_dialogues,
+    start_updates,
+    stop_updates,
+)
 from dialogues import Library
 from sandbox import Sandbox
 from storage.db import Database
@@ -147,7 +153,7 @@ class Demo:
 
 def main(*, host: str, port: int, db: str, typing: bool) -> int:
     """Run the demo until Ctrl-C."""
-    from bot import logs
+    from bot.edge import logs
 
     logs.setup("INFO")
 

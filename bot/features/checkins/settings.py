@@ -22,14 +22,12 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    MessageHandler,
     filters,
 )
 
-from bot import checkins, conversation, crisis, menu, privacy
-from bot.safety import assess
-from bot.sender import ButtonRows, call, keyboard, send_text
-from bot.services import Services, services
+from bot.core import consent, conversation, menu, schedule
+from bot.edge.sender import ButtonRows, call, keyboard, send_text
+from bot.edge.services import Services, services
 from storage import clients, schedules
 from storage.clients import Client
 from storage.schedules import Schedule
@@ -71,7 +69,7 @@ def _wait_map(svc: Services) -> dict[int, tuple[str, datetime]]:
     return waits
 
 
-def _waiting_for(svc: Services, user_id: int) -> str | None:
+def waiting_for(svc: Services, user_id: int) -> str | None:
     """What typed input the client was asked for in the last ten minutes, if anything."""
     entry = _wait_map(svc).get(user_id)
     if entry is None:
@@ -100,7 +98,7 @@ def days_text(days: int) -> str:
 
 
 def _local(svc: Services, client: Client, when: datetime) -> str:
-    zone = checkins.zone_or_default(client.timezone, svc.config.clients.default_timezone)
+    zone = schedule.zone_or_default(client.timezone, svc.config.clients.default_timezone)
     local = when.astimezone(zone)
     return f"{DAY_SHORT[local.weekday()]} {local.day} {MONTHS[local.month - 1]} {local:%H:%M}"
 
@@ -212,7 +210,7 @@ async def _state(svc: Services, user_id: int) -> tuple[Client, Schedule]:
     async with svc.db.read() as conn:
         client = await clients.get(conn, user_id)
         assert client is not None, "the handler touched the client first"
-        return client, await checkins.load_schedule(svc, conn, user_id)
+        return client, await schedule.load_schedule(svc, conn, user_id)
 
 
 async def change(
@@ -221,17 +219,17 @@ async def change(
     """Change schedule fields (and/or the time zone) and re-plan the next times."""
     now = svc.clock.now()
     async with svc.db.transaction() as conn:
-        current = await checkins.load_schedule(svc, conn, user_id)
+        current = await schedule.load_schedule(svc, conn, user_id)
         if timezone is not None:
             await clients.update(conn, user_id, timezone=timezone)
-        return await checkins.save_schedule(svc, conn, replace(current, **fields), now, timezone)
+        return await schedule.save_schedule(svc, conn, replace(current, **fields), now, timezone)
 
 
 def _hhmm(raw: str) -> str | None:
     """'2030' (from callback data) as '20:30'."""
     if len(raw) == 4 and raw.isdigit():
-        at = checkins.parse_hhmm(f"{raw[:2]}:{raw[2:]}")
-        return checkins.format_hhmm(at) if at else None
+        at = schedule.parse_hhmm(f"{raw[:2]}:{raw[2:]}")
+        return schedule.format_hhmm(at) if at else None
     return None
 
 
@@ -279,7 +277,7 @@ async def apply(svc: Services, bot: Any, client: Client, data: str) -> str | Non
         )
         return "typ"
     elif action == "intrek" and arg == "ja":
-        await privacy.withdraw_consent(svc, bot, client)
+        await consent.withdraw_consent(svc, bot, client)
         return "intrek:ja"
     if action != "home":
         log.info("settings changed", extra={"user_id": uid, "setting": action})
@@ -379,39 +377,31 @@ def find_zone(text: str) -> str | None:
     return None
 
 
-async def on_typed(update: Update, context: Context) -> None:
-    """A typed time or time zone after "Andere ...": safety first, then the setting."""
-    svc = services(context.application)
-    message = update.effective_message
-    user, chat = update.effective_user, update.effective_chat
-    if message is None or user is None or chat is None or not message.text:
-        return
-    client = await conversation.touch(svc, user, chat.id)
-    what = _waiting_for(svc, client.user_id)
-    if what is None:
-        # The ten minutes ran out between the filter and here: an ordinary message after all.
-        from bot import handlers
+def stop_waiting(svc: Services, user_id: int) -> None:
+    """Forget that we asked this client to type a time or a zone (a danger signal came first)."""
+    _wait_map(svc).pop(user_id, None)
 
-        await handlers.on_text(update, context)
-        return
-    assessment = assess(message.text)
-    if assessment.level != "ok":
-        # Whatever we asked for, a danger signal is answered first, and the wait ends.
-        _wait_map(svc).pop(client.user_id, None)
-        await crisis.respond(svc, context.bot, client, assessment)
-        return
+
+async def take_typed(svc: Services, bot: Any, client: Client, text: str) -> bool:
+    """A typed time or time zone after "Andere ...", once the safety check has passed it.
+
+    Returns False when nothing was asked (any more): the text is an ordinary message then.
+    """
+    what = waiting_for(svc, client.user_id)
+    if what is None:
+        return False
     if what == "zone":
-        zone = find_zone(message.text)
+        zone = find_zone(text)
         if zone is None:
-            await send_text(svc, context.bot, client.chat_id, BAD_ZONE, user_id=client.user_id)
-            return
+            await send_text(svc, bot, client.chat_id, BAD_ZONE, user_id=client.user_id)
+            return True
         await change(svc, client.user_id, timezone=zone)
     else:
-        at = checkins.parse_hhmm(message.text)
+        at = schedule.parse_hhmm(text)
         if at is None:
-            await send_text(svc, context.bot, client.chat_id, BAD_TIME, user_id=client.user_id)
-            return
-        hhmm = checkins.format_hhmm(at)
+            await send_text(svc, bot, client.chat_id, BAD_TIME, user_id=client.user_id)
+            return True
+        hhmm = schedule.format_hhmm(at)
         if what == "rftijd":
             await change(svc, client.user_id, reflection_enabled=True, reflection_time=hhmm)
         else:
@@ -419,11 +409,12 @@ async def on_typed(update: Update, context: Context) -> None:
     _wait_map(svc).pop(client.user_id, None)
     log.info("settings changed", extra={"user_id": client.user_id, "setting": what})
     client, _ = await _state(svc, client.user_id)
-    await send_text(svc, context.bot, client.chat_id, SAVED, user_id=client.user_id)
-    await show(svc, context.bot, client)
+    await send_text(svc, bot, client.chat_id, SAVED, user_id=client.user_id)
+    await show(svc, bot, client)
+    return True
 
 
-class _Waiting(filters.MessageFilter):
+class Waiting(filters.MessageFilter):
     """Text from a client we just asked to type a time or a time zone."""
 
     def __init__(self, svc: Services) -> None:
@@ -432,18 +423,12 @@ class _Waiting(filters.MessageFilter):
 
     def filter(self, message: Message) -> bool:
         user = message.from_user
-        return user is not None and _waiting_for(self._svc, user.id) is not None
+        return user is not None and waiting_for(self._svc, user.id) is not None
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """/instellingen, its buttons, and typed times and zones (before the client handlers)."""
+    """/instellingen and its buttons (typed times and zones come through the client routing,
+    behind the safety check: see `bot.routing.handlers`)."""
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("instellingen", on_command, filters=private))
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^st:"))
-    waiting = _Waiting(services(app))
-    app.add_handler(
-        MessageHandler(
-            private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & waiting,
-            on_typed,
-        )
-    )

@@ -11,20 +11,24 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bot.safety import Category, safety_check_command
+from safety import Category
 
 __all__ = [
+    "SAFETY_FOLLOWUP",
     "UNCLEAR_NO",
     "UNCLEAR_YES",
     "coach_alert",
     "crisis_message",
-    "safety_check_command",
     "unclear_no_answer",
     "unclear_question",
     "unclear_yes_answer",
 ]
 
 Country = Literal["nl", "be"]
+
+# The dialogue id under which the next-day check after a danger signal is planned: the crisis
+# answer plans it, the check-in sweep delivers it.
+SAFETY_FOLLOWUP = "_veiligheid"
 
 UNCLEAR_YES = "Ja, dat speelt"
 UNCLEAR_NO = "Nee, dat niet"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import logging
-from dataclasses import replace
 from typing import Any
 
 from telegram import Message, Update
@@ -19,14 +18,18 @@ from telegram.ext import (
     filters,
 )
 
-from bot import conversation, crisis, handoff, menu, texts
-from bot.conversation import DEEPLINK_VAR, StepResult
-from bot.safety import assess
-from bot.safety_texts import crisis_message
-from bot.sender import call, send_text
-from bot.services import Services, services
-from dialogues import ChoiceMade, Resumed, TextReceived
-from storage import clients, progress
+from bot.core import coach_channel, conversation, menu, texts
+from bot.core.conversation import DEEPLINK_VAR
+from bot.core.flow import after_step, begin, resume, show_menu
+from bot.core.helplines import crisis_message
+from bot.edge.sender import call, send_text
+from bot.edge.services import Services, services
+from bot.features.checkins import settings
+from bot.features.crisis import answer as crisis
+from bot.features.handoff import client as handoff
+from dialogues import ChoiceMade, TextReceived
+from safety import assess
+from storage import progress
 from storage.clients import Client
 
 log = logging.getLogger(__name__)
@@ -52,52 +55,6 @@ async def _client(update: Update, context: Context) -> Client | None:
 def _onboarded(client: Client, svc: Services) -> bool:
     state = conversation.current_state(svc, client)
     return "toestemming" in state.vars and client.age_ok != 0
-
-
-async def show_menu(svc: Services, bot: Any, client: Client, intro: str | None = None) -> None:
-    """Send the menu with the client's progress."""
-    async with svc.db.read() as conn:
-        completed = await progress.completed(conn, client.user_id)
-        # The caller's row may predate the step that just ended a dialogue.
-        client = await clients.get(conn, client.user_id) or client
-    state = conversation.current_state(svc, client)
-    text = texts.MENU_TITLE if intro is None else f"{intro}\n\n{texts.MENU_TITLE}"
-    rows = menu.menu_rows(svc.library, state, completed)
-    await send_text(svc, bot, client.chat_id, text, rows, user_id=client.user_id)
-
-
-async def after_step(svc: Services, bot: Any, client: Client, result: StepResult) -> None:
-    """What follows a step: the coach, a pending deep link, or the menu when a dialogue ended."""
-    if result.handoff is not None:
-        await handoff.request(svc, bot, client, result.handoff.reason)
-        return
-    if result.restored:
-        await show_menu(svc, bot, client, texts.PARKED_BACK)
-        return
-    if not result.ended:
-        return
-    pending = result.state.vars.get(DEEPLINK_VAR)
-    onboarding_done = any(e.dialogue_id == svc.library.menu.onboarding for e in result.ended)
-    if result.state.dialogue is not None and not (onboarding_done and isinstance(pending, str)):
-        return
-    # A deep link the client came in with wins over the onboarding's own suggestion.
-    if isinstance(pending, str) and client.age_ok != 0:
-        state = replace(
-            result.state, vars={k: v for k, v in result.state.vars.items() if k != DEEPLINK_VAR}
-        )
-        if pending in svc.library.dialogues:
-            step = await conversation.run(
-                svc, bot, client, conversation.Started(pending), state=state
-            )
-            await after_step(svc, bot, client, step)
-            return
-    await show_menu(svc, bot, client)
-
-
-async def begin(svc: Services, bot: Any, client: Client, dialogue_id: str) -> None:
-    """Start a dialogue and handle what follows."""
-    result = await conversation.start_dialogue(svc, bot, client, dialogue_id)
-    await after_step(svc, bot, client, result)
 
 
 async def on_start(update: Update, context: Context) -> None:
@@ -165,15 +122,6 @@ async def on_verder(update: Update, context: Context) -> None:
     await resume(svc, context.bot, client)
 
 
-async def resume(svc: Services, bot: Any, client: Client) -> None:
-    """Show the current step again ("ga verder waar je was")."""
-    if conversation.current_state(svc, client).dialogue is None:
-        await show_menu(svc, bot, client, texts.NOTHING_TO_RESUME)
-        return
-    result = await conversation.run(svc, bot, client, Resumed())
-    await after_step(svc, bot, client, result)
-
-
 async def on_coach(update: Update, context: Context) -> None:
     """/coach: ask for the human coach."""
     client = await _client(update, context)
@@ -225,6 +173,27 @@ async def on_text(update: Update, context: Context) -> None:
     await after_step(svc, context.bot, client, result)
 
 
+async def on_settings_typed(update: Update, context: Context) -> None:
+    """A typed time or time zone after "Andere ..." in /instellingen: safety first, then the setting."""
+    svc = _svc(context)
+    message = update.effective_message
+    client = await _client(update, context)
+    if message is None or client is None or not message.text:
+        return
+    if settings.waiting_for(svc, client.user_id) is None:
+        # The ten minutes ran out between the filter and here: an ordinary message after all.
+        await on_text(update, context)
+        return
+    assessment = assess(message.text)
+    if assessment.level != "ok":
+        # Whatever we asked for, a danger signal is answered first, and the wait ends.
+        settings.stop_waiting(svc, client.user_id)
+        await crisis.respond(svc, context.bot, client, assessment)
+        return
+    if not await settings.take_typed(svc, context.bot, client, message.text):
+        await on_text(update, context)
+
+
 async def on_other_message(update: Update, context: Context) -> None:
     """Stickers, photos, voice, files, locations...: to the coach during a hand-off, else a kind word."""
     caption = update.effective_message.caption if update.effective_message else None
@@ -248,7 +217,7 @@ async def on_edited(update: Update, context: Context) -> None:
     if client is None or message is None:
         return
     level = await _safety_first(svc, context.bot, client, message.text or message.caption)
-    if level == "ok" and not await handoff.is_open(svc, client.user_id):
+    if level == "ok" and not await coach_channel.is_open(svc, client.user_id):
         await send_text(
             svc, context.bot, client.chat_id, texts.UNEXPECTED_EDIT, user_id=client.user_id
         )
@@ -298,7 +267,7 @@ async def on_callback(update: Update, context: Context) -> None:
         await _clear_buttons(svc, query.message if isinstance(query.message, Message) else None)
         await crisis.answer_question(svc, bot, client, data)
         return
-    if await handoff.is_open(svc, client.user_id) and data.startswith(("c:", "m:")):
+    if await coach_channel.is_open(svc, client.user_id) and data.startswith(("c:", "m:")):
         await _answer(svc, query, IN_HANDOFF)
         return
     if data.startswith("c:"):
@@ -348,8 +317,6 @@ async def on_menu_button(svc: Services, bot: Any, client: Client, data: str) -> 
     elif data == menu.COACH:
         await handoff.ask_reason(svc, bot, client)
     elif data == menu.SETTINGS:
-        from bot import settings
-
         await settings.show(svc, bot, client)
     elif data.startswith(menu.MODULE_PREFIX):
         async with svc.db.read() as conn:
@@ -386,6 +353,13 @@ async def on_error(update: object, context: Context) -> None:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add the client handlers (group 0); coach-side modules register in earlier groups."""
+    waiting = settings.Waiting(services(app))
+    app.add_handler(
+        MessageHandler(
+            PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & waiting,
+            on_settings_typed,
+        )
+    )
     app.add_handler(CommandHandler("start", on_start, filters=PRIVATE))
     app.add_handler(CommandHandler("help", on_help, filters=PRIVATE))
     app.add_handler(CommandHandler("hulp", on_hulp, filters=PRIVATE))

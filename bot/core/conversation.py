@@ -12,8 +12,9 @@ from typing import Any
 
 from telegram import Bot, User
 
-from bot.sender import send_text
-from bot.services import Services
+from bot.core import schedule
+from bot.edge.sender import send_text
+from bot.edge.services import Services
 from dialogues import (
     ChoiceMade,
     Context,
@@ -236,9 +237,7 @@ async def _store(
         if isinstance(changes.get("aanspreeknaam"), str) and changes["aanspreeknaam"].strip():
             await clients.update(conn, uid, display_name=changes["aanspreeknaam"].strip()[:64])
         if "checkin_tijd" in changes:
-            from bot import checkins
-
-            await checkins.apply_onboarding_choice(
+            await schedule.apply_onboarding_choice(
                 svc, conn, uid, str(changes["checkin_tijd"]), now
             )
         if changes:

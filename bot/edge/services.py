@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from telegram.ext import Application
 
-    from bot.config import Config
+    from bot.edge.config import Config
     from dialogues import Library, State
     from storage.db import Database
 

@@ -7,6 +7,7 @@ import random
 import shutil
 import subprocess
 import sys
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -36,6 +37,8 @@ from dialogues import (
 )
 from dialogues.loader import SCRIPTS_DIR, display_name, script_files
 from dialogues.model import EXTRA_BY_KIND
+from safety import RuleProblem, check_rules
+from safety.ruleset import RULES_DIR
 
 # -- check ------------------------------------------------------------------------------------
 
@@ -45,12 +48,19 @@ def check_command(
     as_json: bool,
     out: TextIO = sys.stdout,
     articles: Path | None = None,
+    rules: Path | None = None,
 ) -> int:
-    """Validate scripts (default: the package's scripts folder); 1 when any error is found.
+    """Validate scripts (default: the package's scripts folder) and the safety rule files;
+    1 when any error is found.
 
     A file is checked together with the other scripts in its folder (so calls and the menu
-    resolve), but only its own problems are shown.
+    resolve), but only its own problems are shown. The rule files (default: safety/rules/) are
+    checked when no paths are given, or when `rules` names a folder.
     """
+    rule_problems: list[RuleProblem] = []
+    if rules is not None or not paths:
+        folder = rules or RULES_DIR
+        rule_problems = [replace(p, file=str(folder / p.file)) for p in check_rules(folder)]
     targets = [Path(p) for p in paths] or [SCRIPTS_DIR]
     missing = [str(p) for p in targets if not p.exists()]
     if missing:
@@ -74,6 +84,7 @@ def check_command(
     if as_json:
         report = {
             "errors": [p.to_json() for p in errors],
+            "rule_errors": [asdict(p) for p in rule_problems],
             "warnings": [p.to_json() for p in warnings],
             "dialogues": [dialogue_stats(d) for d in sorted(dialogues, key=lambda d: d.id)],
         }
@@ -81,12 +92,16 @@ def check_command(
     else:
         for problem in problems:
             print(str(problem), file=out)
+        for rule_problem in rule_problems:
+            print(str(rule_problem), file=out)
         print(
             f"{len(wanted)} files, {len(dialogues)} dialogues: "
             f"{len(errors)} errors, {len(warnings)} warnings.",
             file=out,
         )
-    return 1 if errors else 0
+        if rules is not None or not paths:
+            print(f"safety rule files: {len(rule_problems)} errors.", file=out)
+    return 1 if errors or rule_problems else 0
 
 
 # -- graph ------------------------------------------------------------------------------------

@@ -1,0 +1,70 @@
+"""What follows a step, shared by every feature: the menu, a hand-off the dialogue asked for, a
+pending deep link, starting a dialogue, showing the current step again."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from bot.core import coach_channel, conversation, menu, texts
+from bot.core.conversation import DEEPLINK_VAR, StepResult
+from bot.edge.sender import send_text
+from bot.edge.services import Services
+from dialogues import Resumed
+from storage import clients, progress
+from storage.clients import Client
+
+
+async def show_menu(svc: Services, bot: Any, client: Client, intro: str | None = None) -> None:
+    """Send the menu with the client's progress."""
+    async with svc.db.read() as conn:
+        completed = await progress.completed(conn, client.user_id)
+        # The caller's row may predate the step that just ended a dialogue.
+        client = await clients.get(conn, client.user_id) or client
+    state = conversation.current_state(svc, client)
+    text = texts.MENU_TITLE if intro is None else f"{intro}\n\n{texts.MENU_TITLE}"
+    rows = menu.menu_rows(svc.library, state, completed)
+    await send_text(svc, bot, client.chat_id, text, rows, user_id=client.user_id)
+
+
+async def after_step(svc: Services, bot: Any, client: Client, result: StepResult) -> None:
+    """What follows a step: the coach, a pending deep link, or the menu when a dialogue ended."""
+    if result.handoff is not None:
+        await coach_channel.request(svc, bot, client, result.handoff.reason)
+        return
+    if result.restored:
+        await show_menu(svc, bot, client, texts.PARKED_BACK)
+        return
+    if not result.ended:
+        return
+    pending = result.state.vars.get(DEEPLINK_VAR)
+    onboarding_done = any(e.dialogue_id == svc.library.menu.onboarding for e in result.ended)
+    if result.state.dialogue is not None and not (onboarding_done and isinstance(pending, str)):
+        return
+    # A deep link the client came in with wins over the onboarding's own suggestion.
+    if isinstance(pending, str) and client.age_ok != 0:
+        state = replace(
+            result.state, vars={k: v for k, v in result.state.vars.items() if k != DEEPLINK_VAR}
+        )
+        if pending in svc.library.dialogues:
+            step = await conversation.run(
+                svc, bot, client, conversation.Started(pending), state=state
+            )
+            await after_step(svc, bot, client, step)
+            return
+    await show_menu(svc, bot, client)
+
+
+async def begin(svc: Services, bot: Any, client: Client, dialogue_id: str) -> None:
+    """Start a dialogue and handle what follows."""
+    result = await conversation.start_dialogue(svc, bot, client, dialogue_id)
+    await after_step(svc, bot, client, result)
+
+
+async def resume(svc: Services, bot: Any, client: Client) -> None:
+    """Show the current step again ("ga verder waar je was")."""
+    if conversation.current_state(svc, client).dialogue is None:
+        await show_menu(svc, bot, client, texts.NOTHING_TO_RESUME)
+        return
+    result = await conversation.run(svc, bot, client, Resumed())
+    await after_step(svc, bot, client, result)

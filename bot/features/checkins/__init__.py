@@ -1,0 +1,1 @@
+"""Daily check-ins, weekly reflections with the mood chart, follow-ups, and /instellingen."""
