@@ -23,7 +23,7 @@ from .outputs import (
     TypingPause,
 )
 from .progress import progress_line
-from .render import ANSWER_MAX, VAR_TEXT_MAX, cut, render_message, template_context
+from .render import ANSWER_MAX, KEEP_MAX, VAR_TEXT_MAX, cut, render_message, template_context
 from .state import Context, Frame, State
 from .tokens import make_token, new_nonce, parse_token, shows
 
@@ -43,6 +43,8 @@ FALLBACK_ASK_TEXT = "Schrijf hieronder je antwoord."
 
 MAX_HOPS = 1000  # nodes passed in one step without waiting; the validator forbids such loops
 MAX_STACK = 8  # nested calls; the validator forbids call cycles
+SHORT_LABEL = 3  # labels this short (emoji, a number) stand side by side ...
+SHORT_PER_ROW = 5  # ... at most this many in a row
 
 
 def typing_seconds(text: str) -> float:
@@ -133,12 +135,19 @@ class _Run:
         self.stack = []
 
     def enter_dialogue(self, dialogue: Dialogue) -> None:
-        """Make `dialogue` the current one with fresh answers and its variable defaults."""
+        """Make `dialogue` the current one with fresh answers and its variable defaults.
+
+        Run variables (scores, counters) start from their default every time; the others keep
+        what the client already has, so one session can read what an earlier one set.
+        """
         self.dialogue_id = dialogue.id
         self.version = dialogue.version
         self.answers = {}
         for name, default in dialogue.variables.items():
-            self.vars.setdefault(name, default)
+            if name in dialogue.run_variables:
+                self.vars[name] = default
+            else:
+                self.vars.setdefault(name, default)
 
     # -- events ------------------------------------------------------------------------------
 
@@ -189,6 +198,8 @@ class _Run:
             assert node.ask is not None and node.next is not None
             self.out.append(SaveAnswer(dialogue.id, node.ask, text))
             self.answers[node.ask] = cut(text, ANSWER_MAX)
+            if node.keep is not None:
+                self.vars[node.keep] = cut(" ".join(text.split()), KEEP_MAX)
             self.walk(node.next)
         elif node.kind == "ask_var":
             assert node.ask is not None and node.next is not None
@@ -365,8 +376,8 @@ class _Run:
         """Stop on a waiting node: buttons on its last message, progress, a fresh nonce."""
         labels = _labels(node)
         self.nonce = new_nonce(self.rng, self.nonce, labels)
-        buttons = tuple(
-            (Button(label, make_token(self.nonce, i)),) for i, label in enumerate(labels)
+        buttons = button_rows(
+            [Button(label, make_token(self.nonce, i)) for i, label in enumerate(labels)]
         )
         if hint:
             self.send(HINT_TEXT, buttons)
@@ -388,6 +399,24 @@ class _Run:
         self.out[last] = SendMessage(text, buttons)
         if last > 0 and isinstance(self.out[last - 1], TypingPause):
             self.out[last - 1] = TypingPause(typing_seconds(text))  # the text grew
+
+
+def button_rows(buttons: list[Button]) -> tuple[tuple[Button, ...], ...]:
+    """One row per button, except that short labels (a mood scale of emoji) share a row."""
+    rows: list[list[Button]] = []
+    for button in buttons:
+        short = len(button.label) <= SHORT_LABEL
+        previous = rows[-1] if rows else None
+        if (
+            short
+            and previous
+            and len(previous[-1].label) <= SHORT_LABEL
+            and len(previous) < SHORT_PER_ROW
+        ):
+            previous.append(button)
+        else:
+            rows.append([button])
+    return tuple(tuple(row) for row in rows)
 
 
 def _labels(node: Node) -> list[str]:

@@ -39,8 +39,8 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # names starting with "_" belong t
 ACTIONS = ("end", "pause", "handoff", "followup", "start")
 
 DIALOGUE_KEYS = {"id", "title", "source", "version", "kind", "start", "variables", "moved"}
-DIALOGUE_KEYS |= {"nodes", "notes"}
-NODE_KEYS = {"say", "choices", "ask", "ask_var", "skip", "next", "branch", "call", "action"}
+DIALOGUE_KEYS |= {"run_variables", "nodes", "notes"}
+NODE_KEYS = {"say", "choices", "ask", "ask_var", "keep", "skip", "next", "branch", "call", "action"}
 NODE_KEYS |= {"reason", "dialogue", "after_hours", "notes"}
 CHOICE_KEYS = {"label", "next", "set", "add", "mood"}
 KIND_KEYS = ("choices", "ask", "ask_var", "branch", "call", "action")
@@ -279,37 +279,25 @@ def _dialogue(data: Any, name: str, problems: list[Problem]) -> Dialogue | None:
     if version < 1:
         problems.append(error("E021", name, lines["version"], "version must be 1 or more"))
     variables: dict[str, Value] = {}
-    raw_vars = data.get("variables")
-    if raw_vars is not None:
-        if not isinstance(raw_vars, YMap):
-            problems.append(
-                error(
-                    "E002",
-                    name,
-                    lines.get("variables", 1),
-                    "'variables' must be 'name: default' lines",
-                    "Write each variable on its own line, indented, with its default",
-                )
-            )
-        else:
-            for var, default in raw_vars.items():
-                line = raw_vars.key_lines[var]
-                if not NAME.match(var):
-                    problems.append(_bad_name(name, line, var))
-                if default is None:
-                    default = ""
-                if not isinstance(default, str | int | float | bool):
-                    problems.append(
-                        error(
-                            "E002",
-                            name,
-                            line,
-                            f"the default of '{var}' must be a text or a number",
-                            'Write for example: rol: ""',
-                        )
+    run_names: set[str] = set()
+    for key in ("variables", "run_variables"):
+        found = _variables(data.get(key), key, lines.get(key, 1), name, problems)
+        for var, (default, line) in found.items():
+            if var in variables:
+                problems.append(
+                    error(
+                        "E004",
+                        name,
+                        line,
+                        f"'{var}' is under both 'variables' and 'run_variables'",
+                        "Declare each variable once: under run_variables when it starts fresh "
+                        "each run",
                     )
-                    continue
-                variables[var] = default
+                )
+                continue
+            variables[var] = default
+            if key == "run_variables":
+                run_names.add(var)
     moved: dict[str, str] = {}
     raw_moved = data.get("moved")
     if raw_moved is not None:
@@ -371,7 +359,47 @@ def _dialogue(data: Any, name: str, problems: list[Problem]) -> Dialogue | None:
         lines=lines,
         steps=steps,
         total_steps=total,
+        run_variables=frozenset(run_names),
     )
+
+
+def _variables(
+    raw: Any, key: str, key_line: int, name: str, problems: list[Problem]
+) -> dict[str, tuple[Value, int]]:
+    """The 'name: default' lines under `variables` or `run_variables`, with their lines."""
+    out: dict[str, tuple[Value, int]] = {}
+    if raw is None:
+        return out
+    if not isinstance(raw, YMap):
+        problems.append(
+            error(
+                "E002",
+                name,
+                key_line,
+                f"'{key}' must be 'name: default' lines",
+                "Write each variable on its own line, indented, with its default",
+            )
+        )
+        return out
+    for var, default in raw.items():
+        line = raw.key_lines[var]
+        if not NAME.match(var):
+            problems.append(_bad_name(name, line, var))
+        if default is None:
+            default = ""
+        if not isinstance(default, str | int | float | bool):
+            problems.append(
+                error(
+                    "E002",
+                    name,
+                    line,
+                    f"the default of '{var}' must be a text or a number",
+                    'Write for example: rol: ""',
+                )
+            )
+            continue
+        out[var] = (default, line)
+    return out
 
 
 def _bad_name(file: str, line: int, var: str) -> Problem:
@@ -495,6 +523,22 @@ def _node(node_id: str, raw: Any, line: int, file: str, problems: list[Problem])
             if not isinstance(answer, str) or not NAME.match(answer):
                 problems.append(_bad_name(file, lines[kind], str(answer)))
             fields["ask"] = str(answer)
+            if "keep" in raw:
+                keep = raw["keep"]
+                if kind != "ask":
+                    problems.append(
+                        error(
+                            "E002",
+                            file,
+                            lines["keep"],
+                            "'keep' only belongs with 'ask'",
+                            "With ask_var the text is already a variable",
+                        )
+                    )
+                elif not isinstance(keep, str) or not NAME.match(keep):
+                    problems.append(_bad_name(file, lines["keep"], str(keep)))
+                else:
+                    fields["keep"] = keep
             if "skip" in raw:
                 if not isinstance(raw["skip"], str) or not raw["skip"].strip():
                     problems.append(
@@ -541,6 +585,8 @@ def _node(node_id: str, raw: Any, line: int, file: str, problems: list[Problem])
                 "Remove 'next' (the choices, branch or action already say where to go)",
             )
         )
+    if "keep" in raw and kind not in ("ask", "ask_var"):
+        problems.append(error("E002", file, lines["keep"], "'keep' only belongs with 'ask'"))
     if "skip" in raw and kind not in ("ask", "ask_var"):
         problems.append(
             error("E002", file, lines["skip"], "'skip' only belongs with 'ask' or 'ask_var'")

@@ -82,6 +82,7 @@ class Node:
     say: tuple[Message, ...] = ()
     choices: tuple[Choice, ...] = ()
     ask: str | None = None  # the answer's or the variable's name for ask / ask_var
+    keep: str | None = None  # an ask's answer is also kept as this variable, for later sessions
     skip: str | None = None
     branch: tuple[BranchItem, ...] = ()
     call: str | None = None
@@ -120,6 +121,9 @@ class Dialogue:
     moved: Mapping[str, str]
     nodes: Mapping[str, Node]
     file: str
+    # Names in `variables` that belong to one run (scores, counters): set back to their default
+    # each time the dialogue starts, where the others keep what the client had.
+    run_variables: frozenset[str] = frozenset()
     line: int = 1
     lines: Mapping[str, int] = field(default_factory=dict)
     steps: Mapping[str, int] = field(default_factory=dict)  # waiting node -> progress step

@@ -38,6 +38,7 @@ CODES: dict[str, str] = {
     "W004": "dialogue not used by the menu or by any other dialogue",
     "W005": "menu role and dialogue kind differ",
     "W006": "moved entry for a node that still exists",
+    "W007": "a score read before this run set it (it carries over from an earlier run)",
 }
 
 

@@ -21,6 +21,12 @@ ANSWER_MAX = 1500
 VAR_TEXT_MAX = 64
 """Longest free text kept as a variable (`ask_var`) or used as the client's name."""
 
+KEEP_MAX = 240
+"""Longest answer an `ask` keeps as a variable (`keep:`), for a later session to show back."""
+
+SHORT_DEFAULT = 120
+"""How long the `kort` filter lets a client's words be when a message quotes them."""
+
 BASE_NAMES = frozenset({"naam", "land", "module", "vars", "answers"})
 """Names every template sees; `ctx.extra` adds a few per dialogue kind."""
 
@@ -32,6 +38,24 @@ ENV = ImmutableSandboxedEnvironment(
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=False,
 )
+
+
+def short(text: Any, limit: int = SHORT_DEFAULT) -> str:
+    """The `kort` filter: a client's words on one line, cut at a word when longer than `limit`.
+
+    For quoting an answer back inside a sentence ("Je schreef: ‘…’"); the result is still
+    escaped by autoescape like any other value.
+    """
+    words = " ".join(str(text).split())
+    if len(words) <= limit:
+        return words
+    cut_at = words.rfind(" ", 0, limit)
+    if cut_at < limit // 2:
+        cut_at = limit - 1
+    return words[:cut_at].rstrip(" ,.;:") + "…"
+
+
+ENV.filters["kort"] = short
 
 
 _JINJA_SYNTAX = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}")

@@ -41,6 +41,7 @@ def check_library(lib: Library, articles_dir: Path | None = None) -> list[Proble
         problems += _check_graph(lib, dialogue)
         problems += _check_templates(dialogue)
         problems += _check_choices(dialogue)
+        problems += _check_carry_over(dialogue)
         problems += _check_source(dialogue.source, dialogue.file, dialogue.lines, articles)
     problems += _check_call_cycles(lib)
     problems += _check_menu(lib, articles)
@@ -434,6 +435,16 @@ def _check_choices(d: Dialogue) -> list[Problem]:
                     "Add 'say:' with the question",
                 )
             )
+        if node.keep is not None and node.keep not in d.variables:
+            out.append(
+                error(
+                    "E019",
+                    d.file,
+                    node.lines.get("keep", node.line),
+                    f"keep names '{node.keep}', which is not declared",
+                    f"Add '{node.keep}: \"\"' under 'variables:'",
+                )
+            )
         if node.kind == "ask_var" and node.ask not in d.variables:
             out.append(
                 error(
@@ -444,6 +455,74 @@ def _check_choices(d: Dialogue) -> list[Problem]:
                     f"Add '{node.ask}: \"\"' under 'variables:'",
                 )
             )
+    return out
+
+
+def _reads(dialogue: Dialogue, node: Node, name: str) -> int | None:
+    """The line where `node` reads vars.`name` (a message or a branch condition), or None."""
+    for message in node.say:
+        for template in message.variants:
+            try:
+                names = referenced_names(template.source)
+            except Exception:  # reported by the loader
+                continue
+            if ("vars", name) in names:
+                return template.line
+    for item in node.branch:
+        if item.condition is None:
+            continue
+        try:
+            names = referenced_names(item.condition, expression=True)
+        except Exception:
+            continue
+        if ("vars", name) in names:
+            return item.line
+    return None
+
+
+def _check_carry_over(d: Dialogue) -> list[Problem]:
+    """A score (a variable a choice adds to) read before this run set it: W007.
+
+    Variables live across runs, so such a score would start from the last run's total and a
+    self-check would give a verdict on answers the client never gave this time.
+    """
+    out: list[Problem] = []
+    if d.start not in d.nodes:
+        return out
+    scores = {
+        name
+        for node in d.nodes.values()
+        for choice in node.choices
+        for name in choice.add
+        if name in d.variables and name not in d.run_variables
+    }
+    for name in sorted(scores):
+        # Walk from the start along every way that has not set the score yet.
+        seen = {d.start}
+        todo = [d.start]
+        while todo:
+            node = d.nodes[todo.pop()]
+            line = _reads(d, node, name)
+            if line is not None:
+                out.append(
+                    warning(
+                        "W007",
+                        d.file,
+                        line,
+                        f"the score '{name}' is read, but still holds its total from an earlier "
+                        "run of this dialogue",
+                        f"Move '{name}' under 'run_variables:' so each run starts from its default",
+                    )
+                )
+                break
+            targets = [c.next for c in node.choices if name not in c.set]
+            targets += [b.next for b in node.branch]
+            if node.next is not None:
+                targets.append(node.next)
+            for target in targets:
+                if target in d.nodes and target not in seen:
+                    seen.add(target)
+                    todo.append(target)
     return out
 
 

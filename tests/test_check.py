@@ -46,6 +46,7 @@ EXPECTED: dict[str, list[tuple[str, int]]] = {
     "bad_values": [("E021", 11), ("E021", 13), ("E021", 20)],
     "empty": [("E022", 8), ("E022", 12)],
     "warnings": [("W003", 1), ("W006", 7)],
+    "keep_and_scores": [("E004", 11), ("E002", 25), ("W007", 17), ("E019", 19)],
 }
 
 
