@@ -20,6 +20,8 @@ MAX_CAPTION = 1024
 MAX_CALLBACK_TEXT = 200
 MAX_BUTTONS = 100
 MAX_ROW = 8
+# Telegram: "A message can only be deleted if it was sent less than 48 hours ago."
+DELETE_WINDOW = 48 * 3600
 
 _ACTIONS = frozenset(
     {
@@ -540,9 +542,32 @@ class BotApi:
 
     async def m_deleteMessage(self, params: dict[str, Any]) -> Any:
         chat = self._chat(params)
+        message = chat.messages.get(params["message_id"])
+        if message is not None and not self._deletable(message):
+            raise bad("message can't be deleted")
         if not self.world.delete_message(chat, params["message_id"]):
             raise bad("message to delete not found")
         return True
+
+    async def m_deleteMessages(self, params: dict[str, Any]) -> Any:
+        chat = self._chat(params)
+        ids = params["message_ids"]
+        if not 1 <= len(ids) <= 100:
+            raise bad("message_ids must hold 1 to 100 identifiers")
+        deleted = 0
+        for message_id in ids:
+            # "If some of the specified messages can't be found, they are skipped."
+            message = chat.messages.get(message_id)
+            if message is not None and self._deletable(message):
+                deleted += self.world.delete_message(chat, message_id)
+        if deleted == 0:
+            raise bad("message to delete not found")
+        return True
+
+    @staticmethod
+    def _deletable(message: dict[str, Any]) -> bool:
+        """Telegram lets a bot delete a message only while it is less than 48 hours old."""
+        return time.time() - float(message.get("date", 0)) < DELETE_WINDOW
 
     # -- callback queries -------------------------------------------------------------------
 

@@ -41,14 +41,25 @@ async def answers(conn: aiosqlite.Connection, user_id: int) -> list[Answer]:
         "SELECT * FROM answers WHERE user_id = ? ORDER BY created_at, id",
         (user_id,),
     )
-    return [
-        Answer(
-            id=r["id"],
-            user_id=r["user_id"],
-            dialogue_id=r["dialogue_id"],
-            name=r["name"],
-            text=r["text"],
-            created_at=from_ts(r["created_at"]),
-        )
-        for r in rows
-    ]
+    return [_answer(r) for r in rows]
+
+
+async def latest(conn: aiosqlite.Connection, user_id: int, dialogue_id: str) -> dict[str, Answer]:
+    """The newest answer to each question of one dialogue (a redone exercise replaces answers)."""
+    rows = await fetch_all(
+        conn,
+        "SELECT * FROM answers WHERE user_id = ? AND dialogue_id = ? ORDER BY created_at, id",
+        (user_id, dialogue_id),
+    )
+    return {r["name"]: _answer(r) for r in rows}
+
+
+def _answer(r: aiosqlite.Row) -> Answer:
+    return Answer(
+        id=r["id"],
+        user_id=r["user_id"],
+        dialogue_id=r["dialogue_id"],
+        name=r["name"],
+        text=r["text"],
+        created_at=from_ts(r["created_at"]),
+    )

@@ -222,7 +222,13 @@ async def test_the_unclear_question_yes_and_no(practice: Practice) -> None:
 
     await dana.send(UNCLEAR)
     question = await dana.expect_text("Ik wil je iets eerlijk vragen")
-    assert [label for label, _ in buttons(question)] == ["Ja, dat speelt", "Nee, dat niet"]
+    # Beside yes and no, always a way to the help lines and to the coach (issue 12).
+    assert [label for label, _ in buttons(question)] == [
+        "Ja, dat speelt",
+        "Nee, dat niet",
+        "📞 Hulplijnen",
+        "💬 Praat met je coach",
+    ]
     assert "0800-0113" not in plain(question)
     assert await where(h, dana) == ("stokt-1", "oefening")
     await eventually(lambda: _with(practice, dana, "onduidelijk signaal"))

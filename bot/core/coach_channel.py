@@ -21,7 +21,7 @@ from telegram import Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.core import conversation
+from bot.core import conversation, safety_plan
 from bot.core.office_hours import MONTHS, availability, away, hhmm, zone
 from bot.edge.config import CoachConfig
 from bot.edge.sender import ButtonRows, call, keyboard, send_text
@@ -38,6 +38,8 @@ T = TypeVar("T")
 REASON_WAIT = "handoff.reason_wait"
 REASON_MAX = 500
 MOOD_DAYS = 14
+# Each part of a shared safety plan on the card, at most (the card stays one message).
+CARD_PLAN_PART = 200
 FLAG_DAYS = 30
 
 # Client buttons (private chat) and card buttons (coach chat); both start with "h".
@@ -117,6 +119,8 @@ class CardFacts:
     current_title: str | None
     moods: list[tuple[datetime, int]]
     flags: list[tuple[datetime, str, str, str]]  # when, level, category, response
+    # The client's safety plan: the card says one exists, and shows it only when shared.
+    plan: safety_plan.Plan | None = None
 
 
 def _local(cfg: CoachConfig, when: datetime) -> str:
@@ -169,6 +173,14 @@ def card_text(cfg: CoachConfig, facts: CardFacts, now: datetime) -> str:
             reason = facts.handoff.reason
             shown = html.escape(reason) if reason else "<i>geen reden gegeven</i>"
             lines.append(f"Reden: {shown}")
+        if facts.plan is not None and facts.plan.exists:
+            if facts.plan.shared:
+                lines.append("")
+                lines.append("📋 <b>Veiligheidsplan</b> (gedeeld door de cliënt):")
+                lines.append(safety_plan.as_html(facts.plan, limit=CARD_PLAN_PART))
+                lines.append("")
+            else:
+                lines.append("📋 Veiligheidsplan: ja, niet gedeeld.")
         since = _local(cfg, c.consent_at) if c.consent_at else "?"
         lines.append(f"Toestemming: ja (sinds {since}); je ziet stemming, reden en voortgang.")
     else:
@@ -215,6 +227,7 @@ async def card_facts(svc: Services, user_id: int) -> CardFacts | None:
         done = await progress.completed(conn, user_id)
         flags = await safety.recent(conn, user_id, now - timedelta(days=FLAG_DAYS))
         mood_rows = await moods.since(conn, user_id, now - timedelta(days=MOOD_DAYS))
+        plan = await safety_plan.load(conn, user_id)
     agreed = conversation.consented(client)
     module = next((m for m in svc.library.menu.modules if m.id == client.module), None)
     current = None
@@ -232,6 +245,7 @@ async def card_facts(svc: Services, user_id: int) -> CardFacts | None:
         moods=[(m.created_at, m.score) for m in mood_rows] if agreed else [],
         # Danger signals are shown whatever the consent: the coach must be able to act on them.
         flags=[(f.created_at, f.level, f.category, f.response) for f in flags],
+        plan=plan if agreed else None,
     )
 
 

@@ -13,17 +13,6 @@ from typing import Literal
 
 from safety import Category
 
-__all__ = [
-    "SAFETY_FOLLOWUP",
-    "UNCLEAR_NO",
-    "UNCLEAR_YES",
-    "coach_alert",
-    "crisis_message",
-    "unclear_no_answer",
-    "unclear_question",
-    "unclear_yes_answer",
-]
-
 Country = Literal["nl", "be"]
 
 # The dialogue id under which the next-day check after a danger signal is planned: the crisis
@@ -32,6 +21,27 @@ SAFETY_FOLLOWUP = "_veiligheid"
 
 UNCLEAR_YES = "Ja, dat speelt"
 UNCLEAR_NO = "Nee, dat niet"
+# Buttons that go with the help: always a way to the help lines, the coach and the plan.
+HELP_NOW = "🆘 Ik heb nu hulp nodig"
+HELP_LINES = "📞 Hulplijnen"
+TO_COACH = "💬 Praat met je coach"
+PLAN = "📋 Mijn veiligheidsplan"
+MAKE_PLAN = "📋 Maak een veiligheidsplan"
+ERASE_CHAT = "🧹 Wis dit gesprek"
+ERASE_CHAT_YES = "Ja, wis het"
+ERASE_CHAT_NO = "Nee, laat staan"
+
+ERASE_CHAT_CONFIRM = (
+    "Zal ik de berichten van de afgelopen 48 uur in deze chat wissen, die van jou en die van "
+    "mij? Dat kan niet terug.\n\n"
+    "Wat ik <b>niet</b> kan wissen: berichten van langer dan 48 uur geleden, meldingen die al "
+    "op een scherm stonden, en wat al bij je coach is aangekomen. Wat er over jou is bewaard, "
+    "blijft staan; dat wis je met /vergeetmij.\n\n"
+    "Onthoud een hulpnummer, of typ later /hulp. Zet je telefoon op slot met een code die alleen "
+    "jij kent, als dat kan."
+)
+ERASE_CHAT_DONE = "Klaar."
+ERASE_CHAT_KEPT = "Goed, ik laat alles staan."
 
 # ---- building blocks (whole lines, no placeholders) ------------------------------------------
 
@@ -171,6 +181,13 @@ _NO_ANSWER = (
     "Verandert het, nu of later? Zeg het me dan. Of bel 113 (Nederland) of 1813 (België), "
     "dag en nacht."
 )
+
+
+def unclear_unsure_answer(country: Country | None, category: Category | None) -> str:
+    """After "ik weet het niet" (or "misschien") on the question: gently, the crisis help."""
+    return "Dank je dat je het zegt, ook als je het niet zeker weet.\n\n" + crisis_message(
+        country, category
+    )
 
 
 def unclear_no_answer() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core import texts
+from bot.core.helplines import HELP_NOW
 from bot.edge.sender import ButtonRows
 from dialogues import Library, State
 
@@ -11,6 +12,7 @@ RESUME = "m:verder"
 EXERCISES = "m:oefeningen"
 COACH = "m:coach"
 SETTINGS = "m:instellingen"
+HELP = "m:hulp"
 MENU = "m:menu"
 MODULE_PREFIX = "m:mod:"
 EXERCISE_PREFIX = "m:ex:"
@@ -37,7 +39,8 @@ def menu_rows(library: Library, state: State, completed: set[str]) -> ButtonRows
         label = texts.progress_label(module.title, done, len(module.sessions))
         rows.append([(label, MODULE_PREFIX + module.id)])
     rows.append([(texts.MENU_EXERCISES, EXERCISES), (texts.MENU_COACH, COACH)])
-    rows.append([(texts.MENU_SETTINGS, SETTINGS)])
+    # Always a way to help, beside /hulp.
+    rows.append([(texts.MENU_SETTINGS, SETTINGS), (HELP_NOW, HELP)])
     return rows
 
 

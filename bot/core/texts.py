@@ -8,6 +8,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("verder", "Ga verder waar je was"),
     ("coach", "Praat met je coach"),
     ("hulp", "Direct hulp bij nood"),
+    ("veiligheidsplan", "Je plan voor zware momenten"),
     ("instellingen", "Check-in, tijd en pauze"),
     ("privacy", "Wat we bewaren en waarom"),
     ("mijndata", "Al je gegevens als bestand"),
@@ -23,7 +24,8 @@ HELP = (
     "/coach – praat met je coach\n"
     "/instellingen – je dagelijkse check-in\n"
     "/privacy, /mijndata, /vergeetmij – je gegevens\n"
-    "/hulp – direct hulp als het niet veilig is"
+    "/hulp – direct hulp als het niet veilig is\n"
+    "/veiligheidsplan – je plan voor zware momenten"
 )
 
 WELCOME_BACK = "Fijn dat je er weer bent, {name}."

@@ -10,7 +10,7 @@ from typing import Any
 from telegram import InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.core import coach_channel, conversation
+from bot.core import coach_channel, conversation, recent
 from bot.core.consent import ERASE_YES, ask_erasure
 from bot.edge.sender import call, send_text
 from bot.edge.services import Services, services
@@ -103,6 +103,7 @@ async def erase_client(svc: Services, bot: Any, user_id: int) -> None:
     async with svc.db.transaction() as conn:
         await store.erase(conn, user_id)
     svc.ephemeral.pop(user_id, None)
+    recent.forget(svc, user_id)
     log.info("client erased", extra={"user_id": user_id})
 
 

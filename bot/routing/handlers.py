@@ -21,7 +21,6 @@ from telegram.ext import (
 from bot.core import coach_channel, conversation, menu, texts
 from bot.core.conversation import DEEPLINK_VAR
 from bot.core.flow import after_step, begin, resume, show_menu
-from bot.core.helplines import crisis_message
 from bot.edge.sender import call, send_text
 from bot.edge.services import Services, services
 from bot.features.checkins import settings
@@ -93,17 +92,17 @@ async def on_help(update: Update, context: Context) -> None:
 
 
 async def on_hulp(update: Update, context: Context) -> None:
-    """/hulp: the help lines, at once, for the client's country."""
+    """/hulp: the help lines, at once, for the client's country; the coach and the plan too."""
     client = await _client(update, context)
     if client is not None:
-        country = client.country if client.country in ("nl", "be") else None
-        await send_text(
-            _svc(context),
-            context.bot,
-            client.chat_id,
-            crisis_message(country, None),
-            user_id=client.user_id,
-        )
+        await crisis.show_help(_svc(context), context.bot, client)
+
+
+async def on_veiligheidsplan(update: Update, context: Context) -> None:
+    """/veiligheidsplan: the client's safety plan, or an offer to make one."""
+    client = await _client(update, context)
+    if client is not None:
+        await crisis.show_plan(_svc(context), context.bot, client)
 
 
 async def on_menu(update: Update, context: Context) -> None:
@@ -129,11 +128,19 @@ async def on_coach(update: Update, context: Context) -> None:
         await handoff.ask_reason(_svc(context), context.bot, client)
 
 
-async def _safety_first(svc: Services, bot: Any, client: Client, text: str | None) -> str:
-    """Run the safety check; answer a signal at once. Returns the level."""
+async def _safety_first(
+    svc: Services, bot: Any, client: Client, text: str | None, *, window: bool = True
+) -> str:
+    """Run the safety check; answer a signal at once. Returns the level ("answered" when the
+    message answered an open caring question)."""
     if not text:
         return "ok"
-    assessment = assess(text)
+    assessment = crisis.check(svc, client, text) if window else assess(text)
+    if assessment.level == "crisis":
+        await crisis.respond(svc, bot, client, assessment)
+        return "crisis"
+    if await crisis.answer_in_words(svc, bot, client, text):
+        return "answered"
     if assessment.level != "ok":
         await crisis.respond(svc, bot, client, assessment)
     return assessment.level
@@ -184,7 +191,7 @@ async def on_settings_typed(update: Update, context: Context) -> None:
         # The ten minutes ran out between the filter and here: an ordinary message after all.
         await on_text(update, context)
         return
-    assessment = assess(message.text)
+    assessment = crisis.check(svc, client, message.text)
     if assessment.level != "ok":
         # Whatever we asked for, a danger signal is answered first, and the wait ends.
         settings.stop_waiting(svc, client.user_id)
@@ -216,7 +223,9 @@ async def on_edited(update: Update, context: Context) -> None:
     client = await _client(update, context)
     if client is None or message is None:
         return
-    level = await _safety_first(svc, context.bot, client, message.text or message.caption)
+    # An edit is read alone: the window holds what the client sent, not what they changed.
+    text = message.text or message.caption
+    level = await _safety_first(svc, context.bot, client, text, window=False)
     if level == "ok" and not await coach_channel.is_open(svc, client.user_id):
         await send_text(
             svc, context.bot, client.chat_id, texts.UNEXPECTED_EDIT, user_id=client.user_id
@@ -267,6 +276,14 @@ async def on_callback(update: Update, context: Context) -> None:
         await _clear_buttons(svc, query.message if isinstance(query.message, Message) else None)
         await crisis.answer_question(svc, bot, client, data)
         return
+    if data.startswith("s:"):
+        # The help buttons (help lines, safety plan, wiping the chat) work whatever else is
+        # going on, an open hand-off included.
+        await _answer(svc, query)
+        if not await crisis.answer_question(svc, bot, client, data):
+            if not await crisis.share_plan(svc, bot, client, data):
+                await resume(svc, bot, client)
+        return
     if await coach_channel.is_open(svc, client.user_id) and data.startswith(("c:", "m:")):
         await _answer(svc, query, IN_HANDOFF)
         return
@@ -289,7 +306,7 @@ async def on_callback(update: Update, context: Context) -> None:
 def _known_menu_data(svc: Services, data: str) -> bool:
     """Whether `data` is a button the menu can show today."""
     lib = svc.library
-    if data in (menu.RESUME, menu.MENU, menu.EXERCISES, menu.COACH, menu.SETTINGS):
+    if data in (menu.RESUME, menu.MENU, menu.EXERCISES, menu.COACH, menu.SETTINGS, menu.HELP):
         return True
     if data.startswith(menu.MODULE_PREFIX):
         return any(m.id == data[len(menu.MODULE_PREFIX) :] for m in lib.menu.modules)
@@ -316,6 +333,8 @@ async def on_menu_button(svc: Services, bot: Any, client: Client, data: str) -> 
         )
     elif data == menu.COACH:
         await handoff.ask_reason(svc, bot, client)
+    elif data == menu.HELP:
+        await crisis.show_help(svc, bot, client)
     elif data == menu.SETTINGS:
         await settings.show(svc, bot, client)
     elif data.startswith(menu.MODULE_PREFIX):
@@ -363,6 +382,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("start", on_start, filters=PRIVATE))
     app.add_handler(CommandHandler("help", on_help, filters=PRIVATE))
     app.add_handler(CommandHandler("hulp", on_hulp, filters=PRIVATE))
+    app.add_handler(CommandHandler("veiligheidsplan", on_veiligheidsplan, filters=PRIVATE))
     app.add_handler(CommandHandler("menu", on_menu, filters=PRIVATE))
     app.add_handler(CommandHandler("verder", on_verder, filters=PRIVATE))
     app.add_handler(CommandHandler("coach", on_coach, filters=PRIVATE))
