@@ -27,7 +27,6 @@ from bot.features.checkins import settings
 from bot.features.crisis import answer as crisis
 from bot.features.handoff import client as handoff
 from dialogues import ChoiceMade, TextReceived
-from safety import assess
 from storage import progress
 from storage.clients import Client
 
@@ -135,7 +134,10 @@ async def _safety_first(
     message answered an open caring question)."""
     if not text:
         return "ok"
-    assessment = crisis.check(svc, client, text) if window else assess(text)
+    if window:
+        assessment = await crisis.check(svc, client, text)
+    else:
+        assessment = await crisis.check_alone(text)
     if assessment.level == "crisis":
         await crisis.respond(svc, bot, client, assessment)
         return "crisis"
@@ -191,7 +193,7 @@ async def on_settings_typed(update: Update, context: Context) -> None:
         # The ten minutes ran out between the filter and here: an ordinary message after all.
         await on_text(update, context)
         return
-    assessment = crisis.check(svc, client, message.text)
+    assessment = await crisis.check(svc, client, message.text)
     if assessment.level != "ok":
         # Whatever we asked for, a danger signal is answered first, and the wait ends.
         settings.stop_waiting(svc, client.user_id)

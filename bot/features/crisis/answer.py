@@ -8,6 +8,7 @@ partner is the danger, also "wis dit gesprek".
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -85,13 +86,24 @@ def _country(client: Client) -> str | None:
     return client.country if client.country in ("nl", "be") else None
 
 
-def check(svc: Services, client: Client, text: str) -> Assessment:
-    """The danger check on a client's message, read together with their last few messages."""
+async def check(svc: Services, client: Client, text: str) -> Assessment:
+    """The danger check on a client's message, read together with their last few messages.
+
+    The check runs in a worker thread: the learned second opinion takes tens of milliseconds,
+    and other clients' updates must not wait for it.
+    """
     now = svc.clock.now()
     context = recent.context(svc, client.user_id, now)
-    assessment, window_level = assess_in_context(text, context, danger.assess)
+    assessment, window_level = await asyncio.to_thread(
+        assess_in_context, text, context, danger.assess
+    )
     recent.remember(svc, client.user_id, text, window_level, now)
     return assessment
+
+
+async def check_alone(text: str) -> Assessment:
+    """The danger check on one text alone (an edited message), in a worker thread."""
+    return await asyncio.to_thread(danger.assess, text)
 
 
 def _help_rows(category: str | None, *, plan: bool = True) -> list[list[tuple[str, str]]]:
