@@ -249,9 +249,8 @@ PLAN_NONE = (
     "Het duurt een paar minuten."
 )
 PLAN_NOT_KEPT = (
-    "Ik bewaar je veiligheidsplan niet, omdat je geen toestemming gaf om je antwoorden te "
-    "bewaren. Schrijf het op papier of in je telefoon, dan heb je het altijd bij je. "
-    "Toestemming geven kan via /instellingen."
+    "Je gaf geen toestemming om je antwoorden te bewaren, dus ik bewaar je plan niet. Schrijf "
+    "het tijdens de oefening op papier of in je telefoon, dan heb je het altijd bij je."
 )
 PLAN_SHARED = "Je coach kan dit plan zien."
 PLAN_PRIVATE = "Dit plan is alleen voor jou; je coach ziet alleen dát je er een hebt."
