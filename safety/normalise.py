@@ -21,6 +21,22 @@ _TYPO_MIN = 7
 # Two swapped letters seldom make another real word, so shorter words may be fixed that way.
 _SWAP_MIN = 6
 
+# Emoji become words, so that rules and guards can read them: a laugh or a sigh marks a joke or
+# a hyperbole (words.yaml `jokes`), tears and fear do not, and a knife is a knife.
+EMOJI: dict[str, str] = {
+    **dict.fromkeys("😂🤣😅😆😄😁😀😃😹😜😝😛🤪😉😎🥳😍🥰😊😇🤭🙈🙉🙊😏🎉🥂🥹😋🤗", "emojilach"),
+    **dict.fromkeys("🙄😤😩😫😒🤦🤷😬🫣🤐😑", "emojizucht"),
+    **dict.fromkeys("💀☠⚰", "emojischedel"),
+    **dict.fromkeys("😭😢😥😿🥺😞😔😟💔😣😖", "emojihuil"),
+    **dict.fromkeys("😰😨😱😧😦🆘", "emojibang"),
+    "🙃": "emojiironie",
+    "🔪": "emojimes",
+    "🗡": "emojimes",
+    "🔫": "emojipistool",
+    "🪓": "emojibijl",
+}
+_EMOJI = re.compile("|".join(map(re.escape, EMOJI)))
+
 
 def _deletes(word: str) -> Iterator[str]:
     for i in range(len(word)):
@@ -94,11 +110,17 @@ class Normaliser:
 
     def __call__(self, text: str) -> str:
         """Lower-case, accent-free, shorthand-expanded text; '.' and ',' stand between clauses."""
-        text = unicodedata.normalize("NFKD", text[:MAX_CHARS].lower())
+        text = _EMOJI.sub(lambda m: f" , {EMOJI[m.group(0)]} , ", text[:MAX_CHARS].lower())
+        text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
         text = re.sub(r"['\u2019`]", "", text)  # m'n -> mn, 'k -> k
+        # "ex-vriend", "wc-bril": a hyphen inside a word does not split a clause; a chain of
+        # them is one word quoted ("die ik-wil-dood opmerking").
+        text = re.sub(r"[a-z]+(?:-[a-z]+){2,}", lambda m: m.group(0).replace("-", ""), text)
+        text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)
         text = re.sub(r"[.!?;\n\r]+", " . ", text)
-        text = re.sub(r"[,:()\u2013\u2014-]+|\s-\s", " , ", text)
+        # \u241e joins the messages of one conversation in the labelled sets: a clause break.
+        text = re.sub(r"[,:()\u2013\u2014\u241e-]+|\s-\s", " , ", text)
         text = re.sub(r"[^a-z0-9.,]+", " ", text)
         tokens: list[str] = []
         for token in text.split():

@@ -1,0 +1,167 @@
+"""The rule check by family: each general guard and phrase family with a positive and a look-alike.
+
+The examples are written for these tests (not taken from the labelled sets). They run on the
+rules alone (`RuleCheck`), so a learned second opinion in `safety.assess` cannot hide a rule bug.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from safety import RuleCheck, load
+
+_ruleset, _problems = load()
+assert _ruleset is not None, _problems
+CHECK = RuleCheck(_ruleset)
+
+
+def level(text: str) -> str:
+    return CHECK.assess(text).level
+
+
+def why(text: str) -> str:
+    return f"{CHECK.assess(text)} {CHECK.matched_rules(text)} | {CHECK.prepare(text)}"
+
+
+def _cases(
+    crisis: list[str], ok: list[str], unclear: list[str] | None = None
+) -> list[tuple[str, str]]:
+    return (
+        [(t, "crisis") for t in crisis]
+        + [(t, "ok") for t in ok]
+        + [(t, "unclear") for t in unclear or []]
+    )
+
+
+# --- negation scope: a "niet" belongs to its own clause ---------------------------------------
+
+NEGATION = _cases(
+    crisis=[
+        "omdat ik het niet meer aankan wil ik dood",
+        "wanneer de uitslag niet goed is spring ik van de flat",
+        "als zij vanavond niet opneemt dan maak ik er een eind aan",
+        "toen hij niet terugbelde heb ik mezelf weer gesneden",
+    ],
+    ok=[
+        "omdat ik niet dood wil ga ik morgen naar de huisarts",
+        "ik ga echt niet van de flat springen hoor",
+        "ik heb nog nooit aan zelfmoord gedacht",
+        "mijn vriend slaat me niet, hij is juist heel lief",
+    ],
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), NEGATION)
+def test_negation_is_scoped_to_its_own_clause(text: str, expected: str) -> None:
+    assert level(text) == expected, why(text)
+
+
+# --- emoji and laughs: they soften a hint or a hyperbole, never a clear signal ----------------
+
+JOKES = _cases(
+    crisis=[
+        "ik wil er niet meer zijn 😭",
+        "ik wil dood 💀",
+        "ik heb mezelf vannacht weer gesneden 🙃",
+        "als het zo doorgaat maak ik er een eind aan haha. nee serieus, ik meen het",
+    ],
+    ok=[
+        "als mijn zus nog één keer mijn trui leent spring ik van het dak 😂",
+        "ik kan niet meer 🤣 die video van die geit",
+        "hij gaat me vermoorden als hij ziet dat ik zijn fiets heb geleend 🙈",
+        "ik weet het niet meer haha, pizza of pasta",
+    ],
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), JOKES)
+def test_a_joke_softens_only_hints_and_hyperbole(text: str, expected: str) -> None:
+    assert level(text) == expected, why(text)
+
+
+def test_emoji_are_words_for_the_rules() -> None:
+    assert CHECK.prepare("ik kan niet meer 😂") == "ik kan niet meer , emojilach"
+    assert CHECK.prepare("hij 🔪") == "hij , emojimes"
+    assert CHECK.prepare("👍") == ""
+
+
+# --- someone else's story: the subject is not the writer -------------------------------------
+
+OTHERS = _cases(
+    crisis=[
+        "mijn zus zegt dat ik overdrijf, maar ik heb net een hele strip pillen geslikt",
+        "sinds mijn moeder dood is denk ik elke dag aan zelfmoord",
+        "mijn man heeft me bij de keel gegrepen",
+        "mijn vriendin weet niet dat ik mezelf weer snij",
+    ],
+    ok=[
+        "de buurjongen is vorige week overleden aan een overdosis",
+        "we keken op school een documentaire over zelfbeschadiging",
+        "mijn buurvrouw vertelde dat haar man haar bij de keel heeft gegrepen",
+        "in die roman pleegt de hoofdpersoon aan het eind zelfmoord",
+        "een collega van mijn vader heeft zichzelf van het leven beroofd",
+    ],
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), OTHERS)
+def test_someone_elses_story_is_not_the_writers(text: str, expected: str) -> None:
+    assert level(text) == expected, why(text)
+
+
+# --- a past that is over --------------------------------------------------------------------
+
+PAST = _cases(
+    crisis=[
+        "ik was twee jaar clean maar gisteren ben ik weer begonnen met snijden",
+        "hij sloeg me gisteren weer, het gaat dus niet goed",
+        "vroeger dacht ik aan zelfmoord en nu is het weer terug",
+    ],
+    ok=[
+        "in mijn eerste studiejaar sneed ik mezelf elke week. dat is nu gelukkig voorbij",
+        "op mijn 17e heb ik een overdosis genomen, nu ben ik 40 en heb ik twee kinderen",
+        "mijn ex sloeg me, maar dat is al zes jaar geleden en ik woon nu veilig in Zwolle",
+        "ik ben al vier jaar vrij van zelfbeschadiging en daar ben ik trots op",
+    ],
+    unclear=["vroeger sneed ik mezelf"],
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), PAST)
+def test_a_past_that_is_over_does_not_alarm(text: str, expected: str) -> None:
+    assert level(text) == expected, why(text)
+
+
+# --- denials after being asked ----------------------------------------------------------------
+
+DENIALS = _cases(
+    crisis=["nee, het gaat niet goed, ik wil mezelf iets aandoen"],
+    ok=[
+        "nee hoor, ik ben echt niet van plan om mezelf iets aan te doen",
+        "nee joh, ik bedoelde niet dat ik wil verdwijnen, alleen even van de groepsapp",
+        "nee, zo erg is het niet",
+    ],
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), DENIALS)
+def test_a_denial_is_ok(text: str, expected: str) -> None:
+    assert level(text) == expected, why(text)
+
+
+# --- everyday words that look like danger -------------------------------------------------------
+
+EVERYDAY = _cases(
+    crisis=["het is op, ik ben op, ik wil voor altijd slapen"],
+    ok=[
+        "ik ben op, elf uur gewerkt en dan nog koken",
+        "ik ga dood van de zenuwen voor mijn rijexamen",
+        "die deadline vermoordt me nog",
+        "ik wil dood van schaamte, ik noemde de juf mama",
+    ],
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), EVERYDAY)
+def test_everyday_words_are_ok(text: str, expected: str) -> None:
+    assert level(text) == expected, why(text)
