@@ -12,8 +12,9 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage import inbox
 from storage.errors import StorageError, translate
-from storage.migrations import MIGRATIONS, split_statements
+from storage.migrations import MIGRATIONS, SECURE_DELETE_SINCE, split_statements
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,15 @@ class Database:
             try:
                 await conn.execute("BEGIN IMMEDIATE")
                 yield conn
+                # Inside an inbox update's handling, the first commit also records that the
+                # update changed something, in the same transaction (see storage/inbox.py).
+                handling = inbox.current.get()
+                marks = handling is not None and not handling.effects and not handling.finished
+                if handling is not None and marks:
+                    await inbox.mark_effects(conn, handling.update_id)
                 await conn.execute("COMMIT")
+                if handling is not None and marks:
+                    handling.effects = True
             except BaseException as exc:
                 await _end_transaction(conn, "ROLLBACK")
                 _raise_translated(exc)
@@ -150,14 +159,33 @@ class Database:
         finally:
             self._readers.put_nowait(conn)
 
+    async def checkpoint(self) -> bool:
+        """Copy the write-ahead log into the main file and truncate the log to zero bytes.
+
+        After an erasure, so that deleted rows live on in no old page of the -wal file. Waits
+        for readers up to busy_timeout; returns False when they kept the log busy.
+        """
+        if asyncio.current_task() is self._write_owner and self._write_owner is not None:
+            raise RuntimeError("db.checkpoint() called inside a db.transaction()")
+        async with self._write_lock:
+            try:
+                cursor = await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                row = await cursor.fetchone()
+            except sqlite3.Error as exc:
+                _raise_translated(exc)
+                raise
+        return row is not None and int(row[0]) == 0
+
     async def _migrate(self) -> None:
         """Apply each migration newer than user_version in its own transaction."""
+        start: int | None = None
         for number, script in enumerate(MIGRATIONS, start=1):
             async with self.transaction() as conn:
                 # Read the version inside the write lock: another process may have migrated.
                 row = await (await conn.execute("PRAGMA user_version")).fetchone()
                 assert row is not None
                 current = int(row[0])
+                start = current if start is None else start
                 if current > len(MIGRATIONS):
                     raise StorageError(
                         f"the database {self.path} has schema version {current}, newer than this "
@@ -170,6 +198,12 @@ class Database:
                 # PRAGMA takes no parameters; number is an int from enumerate.
                 await conn.execute(f"PRAGMA user_version = {int(number)}")
                 log.info("storage: applied migration %d", number)
+        if start is not None and 0 < start < SECURE_DELETE_SINCE:
+            # Written before secure_delete: deleted text may linger in free space. Once.
+            async with self._write_lock:
+                await self._writer.execute("VACUUM")
+                await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            log.info("storage: vacuumed once, so no deleted text lingers in free space")
 
 
 async def _end_transaction(conn: aiosqlite.Connection, statement: str) -> None:
@@ -206,6 +240,9 @@ async def _connect(target: str, *, busy_timeout_ms: int, uri: bool) -> aiosqlite
         await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA synchronous = NORMAL")
+        # Deleted rows are overwritten with zeros, not only unlinked: an erasure leaves no
+        # client text in free pages (the -wal file is truncated after it, see checkpoint()).
+        await conn.execute("PRAGMA secure_delete = ON")
     except BaseException:
         await conn.close()
         raise

@@ -168,7 +168,41 @@ CREATE TABLE kv (
 );
 """
 
-MIGRATIONS: list[str] = [_MIGRATION_1]
+# The inbox: every update Telegram delivers, stored before Telegram is told it arrived (see
+# bot/edge/inbox.py). raw (the update as Telegram sent it, client text included) and user_id (the
+# sender) are kept only until it is handled or set aside. user_id has no foreign key: an update
+# is stored before its client row exists; export and erasure find the rows by the column's name.
+# effects = 1 once the handling saved something or sent a Bot API request: such an update is
+# never handled again after a crash.
+_MIGRATION_2 = """
+CREATE TABLE inbox (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    update_id    INTEGER NOT NULL UNIQUE,
+    user_id      INTEGER,
+    kind         TEXT    NOT NULL,
+    raw          TEXT,
+    status       TEXT    NOT NULL DEFAULT 'pending'
+                 CHECK (status IN ('pending', 'done', 'interrupted', 'set_aside')),
+    tries        INTEGER NOT NULL DEFAULT 0,
+    effects      INTEGER NOT NULL DEFAULT 0 CHECK (effects IN (0, 1)),
+    reason       TEXT,
+    received_at  INTEGER NOT NULL,
+    finished_at  INTEGER
+);
+CREATE INDEX inbox_pending ON inbox (seq) WHERE status = 'pending';
+CREATE INDEX inbox_user ON inbox (user_id);
+CREATE INDEX inbox_finished ON inbox (finished_at) WHERE finished_at IS NOT NULL;
+-- No foreign key, so the cascade cannot reach it: deleting a client deletes their updates too.
+CREATE TRIGGER inbox_forget_client AFTER DELETE ON clients BEGIN
+    DELETE FROM inbox WHERE user_id = OLD.user_id;
+END;
+"""
+
+MIGRATIONS: list[str] = [_MIGRATION_1, _MIGRATION_2]
+
+# Databases made before this version were written without secure_delete, so their free space
+# may still hold deleted text: they are vacuumed once, when migrated past it.
+SECURE_DELETE_SINCE = 2
 
 
 def split_statements(script: str) -> list[str]:

@@ -19,6 +19,7 @@ from storage import (
     clients,
     followups,
     handoffs,
+    inbox,
     journal,
     kv,
     moods,
@@ -69,6 +70,8 @@ async def _fill(
     await safety.record(conn, user_id, "unclear", "suicide", now)
     await reflections.mark_asked(conn, user_id, "q1", now)
     await notices.mark(conn, "low_mood_offer", user_id, now)
+    raw = json.dumps({"update_id": user_id, "message": {"text": f"{name} typte dit"}})
+    await inbox.store(conn, [inbox.Incoming(user_id, user_id, "message", raw)], now)
 
 
 async def _user_tables(conn: aiosqlite.Connection) -> list[str]:
