@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot, User
+from telegram import Bot, Update, User
 
 from bot.core import schedule
 from bot.edge.sender import send_text
@@ -78,8 +78,32 @@ def display_name(client: Client) -> str:
     return client.display_name or client.first_name or "je"
 
 
+def private_user(update: Update) -> User | None:
+    """The person behind an update from their own private chat with the bot; None otherwise.
+
+    A client acts only in that chat: a button pressed (or forged) on a message in a group,
+    even one the client is in, must not move their chat or show their menu there. On
+    Telegram a private chat's id is the user's id.
+    """
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or user.is_bot:
+        return None
+    if chat.type != "private" or chat.id != user.id:
+        return None
+    return user
+
+
+async def client_for(svc: Services, update: Update) -> Client | None:
+    """The client of an update from their private chat (created or refreshed); None otherwise."""
+    user = private_user(update)
+    return None if user is None else await touch(svc, user, user.id)
+
+
 async def touch(svc: Services, user: User, chat_id: int) -> Client:
-    """Create or refresh the client row for a Telegram user."""
+    """Create or refresh the client row for a Telegram user, from their private chat."""
+    if chat_id != user.id:
+        # A client's chat id comes from their private chat alone (see private_user).
+        raise ValueError("a client's chat is their private chat with the bot")
     now = svc.clock.now()
     # Most updates come from a client seen moments ago: a read is enough then, and the single
     # write connection stays free for the step itself (profiling: two write transactions an

@@ -53,6 +53,7 @@ UNEXPECTED_EDIT = (
 UNKNOWN_COMMAND = "Dat commando ken ik niet. Typ /help om te zien wat ik kan."
 OLD_BUTTON = "Die knop hoort bij een eerder bericht. Hier is waar je nu bent."
 NOT_FOR_YOU = "Deze knop is niet voor jou."
+NOT_HERE = "Deze knop werkt alleen in je eigen chat met mij."
 SOMETHING_WENT_WRONG = (
     "Sorry, er ging aan mijn kant iets mis. Wat je eerder deed is bewaard, maar je laatste "
     "bericht misschien niet. Stuur het gerust nog eens, of typ /verder om verder te gaan."

@@ -52,10 +52,7 @@ EXPORT_CAPTION = "Dit is alles wat er over jou is bewaard, als JSON-bestand."
 
 
 async def _client(update: Update, context: Context) -> Client | None:
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or user.is_bot:
-        return None
-    return await conversation.touch(services(context.application), user, chat.id)
+    return await conversation.client_for(services(context.application), update)
 
 
 async def on_privacy(update: Update, context: Context) -> None:
@@ -114,8 +111,10 @@ async def on_button(update: Update, context: Context) -> None:
     if query is None or query.from_user is None:
         return
     await call(svc, "answerCallbackQuery", lambda: query.answer())
+    if conversation.private_user(update) is None:
+        return  # only in the client's own chat
     user_id = query.from_user.id
-    chat_id = query.message.chat.id if query.message is not None else user_id
+    chat_id = user_id
     message = query.message
     if message is not None and getattr(message, "reply_markup", None):
         await call(svc, "editMessageReplyMarkup", lambda: message.edit_reply_markup(None))  # type: ignore[union-attr]

@@ -11,6 +11,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -44,10 +45,8 @@ def _svc(context: Context) -> Services:
 
 
 async def _client(update: Update, context: Context) -> Client | None:
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or user.is_bot:
-        return None
-    return await conversation.touch(_svc(context), user, chat.id)
+    """The client, only for an update from their own private chat with the bot."""
+    return await conversation.client_for(_svc(context), update)
 
 
 def _onboarded(client: Client, svc: Services) -> bool:
@@ -264,6 +263,25 @@ async def _clear_buttons(svc: Services, message: Message | None) -> None:
         log.info("could not clear old buttons", extra={"message_id": message.message_id})
 
 
+async def on_foreign_button(update: Update, context: Context) -> None:
+    """A button pressed anywhere but the presser's own chat with the bot (and the coach group,
+    which the coach's side handles): answered, and nothing else happens.
+
+    Client buttons are stateless enough to be forged; pressed in a group, they must not show
+    a client's menu there or move the client's chat.
+    """
+    svc = _svc(context)
+    query = update.callback_query
+    if query is None or conversation.private_user(update) is not None:
+        return
+    chat = update.effective_chat
+    if chat is not None and chat.id == svc.config.coach.chat_id != 0:
+        return
+    log.info("button outside a private chat ignored", extra={"user_id": query.from_user.id})
+    await _answer(svc, query, texts.NOT_HERE)
+    raise ApplicationHandlerStop
+
+
 async def on_callback(update: Update, context: Context) -> None:
     """Buttons: dialogue choices, the menu, the caring question; anything else is stale."""
     svc = _svc(context)
@@ -375,6 +393,8 @@ async def on_error(update: object, context: Context) -> None:
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add the client handlers (group 0); coach-side modules register in earlier groups."""
     waiting = settings.Waiting(services(app))
+    # Before every other handler (the coach's side runs in groups -2 and -1).
+    app.add_handler(CallbackQueryHandler(on_foreign_button), group=-3)
     app.add_handler(
         MessageHandler(
             PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & waiting,

@@ -314,10 +314,9 @@ async def _render(svc: Services, user_id: int, page: str | None) -> tuple[str, B
 async def on_command(update: Update, context: Context) -> None:
     """/instellingen."""
     svc = services(context.application)
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or user.is_bot:
+    client = await conversation.client_for(svc, update)
+    if client is None:
         return
-    client = await conversation.touch(svc, user, chat.id)
     _wait_map(svc).pop(client.user_id, None)
     await show(svc, context.bot, client)
 
@@ -326,11 +325,12 @@ async def on_button(update: Update, context: Context) -> None:
     """A settings button: change, then show the same message with the new settings."""
     svc = services(context.application)
     query = update.callback_query
-    user, chat = update.effective_user, update.effective_chat
-    if query is None or user is None or chat is None:
+    if query is None:
         return
-    client = await conversation.touch(svc, user, chat.id)
+    client = await conversation.client_for(svc, update)
     await call(svc, "answerCallbackQuery", lambda: query.answer())
+    if client is None:
+        return  # only in the client's own chat
     page = await apply(svc, context.bot, client, query.data or "")
     message = query.message if isinstance(query.message, Message) else None
     if page in ("typ", "intrek:ja"):

@@ -525,16 +525,19 @@ async def on_button(update: Update, context: Context) -> None:
     """The discreet-mode taps and the next-day safety check's answers."""
     svc = services(context.application)
     query = update.callback_query
-    user, chat = update.effective_user, update.effective_chat
-    if query is None or user is None or chat is None:
+    if query is None:
         return
     await call(svc, "answerCallbackQuery", lambda: query.answer())
+    if conversation.private_user(update) is None:
+        return  # only in the client's own chat
     message = query.message if isinstance(query.message, Message) else None
     if message is not None and message.reply_markup:
         await call(
             svc, "editMessageReplyMarkup", lambda: message.edit_reply_markup(reply_markup=None)
         )
-    client = await conversation.touch(svc, user, chat.id)
+    client = await conversation.client_for(svc, update)
+    if client is None:
+        return
     bot = context.bot
     data = query.data or ""
     if data == CB_CHECKIN:

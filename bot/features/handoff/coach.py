@@ -420,12 +420,11 @@ async def on_callback(update: Update, context: Context) -> None:
 
 async def _client_button(svc: Services, bot: Any, update: Update, data: str) -> None:
     query = update.callback_query
-    user, chat = update.effective_user, update.effective_chat
     assert query is not None
-    if user is None or chat is None or chat.type != "private" or chat.id != user.id:
+    client = await conversation.client_for(svc, update)
+    if client is None:
         await _answer(svc, query)
         return
-    client = await conversation.touch(svc, user, chat.id)
     await _answer(svc, query)
     if isinstance(query.message, Message) and query.message.reply_markup:
         await _edit_markup(svc, query.message, None)
