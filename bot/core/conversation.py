@@ -41,7 +41,9 @@ log = logging.getLogger(__name__)
 Event = Started | TextReceived | ChoiceMade | Resumed
 
 # Variables the bot reads from dialogue state (see dialogues/README.md).
-PROFILE_VARS = ("toestemming", "leeftijd", "land", "aanspreeknaam", "checkin_tijd")
+# `veiligheid` (the safety screen: veilig, onveilig, onbekend) is kept even without consent:
+# without it a session could coach someone toward a partner who is a danger to them.
+PROFILE_VARS = ("toestemming", "leeftijd", "land", "aanspreeknaam", "checkin_tijd", "veiligheid")
 # Bot-owned keys kept in the state's variables; they start with "_" so no script uses them.
 DEEPLINK_VAR = "_na_start"
 QUESTION_VAR = "_vraag_id"
