@@ -167,14 +167,17 @@ class Harness:
 
 # The path through the real onboarding (dialogues/scripts/kennismaking.yaml), button by button.
 ONBOARDING_PATH = (
-    "Vertel meer",
-    "Duidelijk",
     "Ja",
     None,
     "Zo is het goed",
     "COUNTRY",
     "20:00",
     "Eerst rondkijken",
+    # The safety screen (dialogues/scripts/veiligheid.yaml): safe with the partner.
+    "Goed, vraag maar",
+    "Nee",
+    "Nee",
+    "Nee",
 )
 
 

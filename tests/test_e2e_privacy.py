@@ -164,8 +164,10 @@ async def test_consent_refused_keeps_no_answers_moods_or_free_text(harness: Harn
     assert [r for r in rows["moods"] if cas.id in r] == []
     found = traces(rows, cas, ANSWER, NOTE)
     assert [r for _, r in found if ANSWER in str(r) or NOTE in str(r)] == []
-    # What remains is only what runs the bot for Cas: the client row, progress, the schedule.
-    assert {t for t, _ in found} <= {"clients", "progress", "schedules", "sends", "notices"}
+    # What remains is only what runs the bot for Cas: the client row, progress, the schedule
+    # (and the planned re-ask of the safety screen, a dialogue id and a date).
+    runs_the_bot = {"clients", "progress", "schedules", "sends", "notices", "followups"}
+    assert {t for t, _ in found} <= runs_the_bot
     [client] = [r for r in rows["clients"] if r[0] == cas.id]
     assert ANSWER not in str(client) and NOTE not in str(client)
     # The export agrees.
