@@ -312,12 +312,14 @@ async def test_resume_and_progress_in_the_menu(harness: Harness, via: str) -> No
     await ina.send("Dezelfde humor")
     await ina.expect_text("Welke beweging herken je")
     await ina.press("Weet ik nog niet")
-    await ina.press("Sla over")
+    await ina.press("Sla over")  # the reflection question
+    await ina.expect_text("Hoe voel je je nu, na deze sessie?")
+    await ina.press("Sla over")  # the mood after the session
     await ina.press("Later")
     await ina.expect_text("Sessie 2 staat voor je klaar")
     await ina.expect_text("waar wil je mee verder")
     labels = menu_labels(ina)
-    assert "Als liefde stokt · 1/7" in labels, labels
+    assert "Als liefde stokt · 1/8" in labels, labels
     assert "▶️ Ga verder waar je was" not in labels
     # Nothing to resume now: /verder says so kindly and shows the menu.
     await ina.send("/verder")

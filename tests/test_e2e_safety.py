@@ -109,12 +109,13 @@ async def events_of(h: Harness, person: Person) -> list[safety.SafetyEvent]:
 
 
 async def followups_of(h: Harness, person: Person) -> list[tuple[str, Any]]:
-    """(dialogue, due) of every planned follow-up of the client."""
+    """(dialogue, due) of every planned follow-up of the client, except the gentle re-ask of the
+    safety screen that the onboarding plans for everyone (dialogues/scripts/veiligheid.yaml)."""
     async with h.services.db.read() as conn:
         rows = await conn.execute_fetchall(
             "SELECT dialogue_id, due_at FROM followups WHERE user_id = ? ORDER BY id", (person.id,)
         )
-    return [(str(r[0]), from_ts(int(r[1]))) for r in rows]
+    return [(str(r[0]), from_ts(int(r[1]))) for r in rows if r[0] != "veiligheid-opnieuw"]
 
 
 async def test_crisis_inside_a_dialogue_in_the_netherlands(practice: Practice) -> None:
