@@ -165,3 +165,121 @@ EVERYDAY = _cases(
 @pytest.mark.parametrize(("text", "expected"), EVERYDAY)
 def test_everyday_words_are_ok(text: str, expected: str) -> None:
     assert level(text) == expected, why(text)
+
+
+# --- suicide: plans, means and places told as a scene ----------------------------------------
+
+PLANS = _cases(
+    crisis=[
+        "ik zit nu op het viaduct bij de ringweg. het water eronder is zo zwart",
+        "de slaappillen liggen klaar op het nachtkastje",
+        "ik heb vanmiddag getest of de haak in het plafond sterk genoeg is",
+        "de auto staat in de garage met de motor aan en ik zit erin",
+        "ik heb alles in mijn rugzak gedaan en ga vannacht naar het spoor. sorry dat ik dit naar jou stuur",
+        "ik loop straks de rivier in en kom niet meer terug",
+    ],
+    ok=[
+        "ik sta op het perron te wachten, de trein heeft weer vertraging",
+        "de koffers liggen klaar, morgen om 7 uur vliegen we naar Malaga",
+        "ik heb een touw gekocht voor de nieuwe schommel in de tuin",
+        "we zijn naar de rivier gelopen om te zwemmen, heerlijk afkoelen",
+    ],
+    unclear=["ik sta al een half uur op de brug en weet niet goed waarom"],
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), PLANS)
+def test_plans_and_means_as_a_scene(text: str, expected: str) -> None:
+    assert level(text) == expected, why(text)
+
+
+# --- suicide: goodbyes, passive death wishes, feeling a burden -------------------------------
+
+GOODBYES = _cases(
+    crisis=[
+        "mijn schaatsen en mijn boeken heb ik aan mijn nichtje gegeven. ik heb ze niet meer nodig",
+        "bedankt voor al je geduld. dit is de laatste keer dat je van me hoort",
+        "de huur is betaald en mijn papieren liggen bij mijn broer. niemand hoeft met mijn zooi te zitten",
+    ],
+    ok=[
+        "ik heb mijn oude fiets aan mijn neef gegeven, hij was er blij mee",
+        "bedankt voor alles, dit was onze laatste sessie en ik ga het zonder coach proberen",
+        "ik heb de medicijnen van mijn oma naar de apotheek teruggebracht",
+    ],
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), GOODBYES)
+def test_goodbyes(text: str, expected: str) -> None:
+    assert level(text) == expected, why(text)
+
+
+PASSIVE_AND_BURDEN = _cases(
+    crisis=[
+        "soms hoop ik dat de trein waarin ik zit verongelukt",
+        "als ik morgen niet wakker word vind ik dat best",
+        "ik wil gewoon stoppen met bestaan",
+        "elke ochtend ben ik teleurgesteld dat ik nog leef",
+        "zonder mij zijn mijn ouders gelukkiger",
+        "mijn vrouw zou opbloeien als ik er niet meer was",
+    ],
+    ok=[
+        "ik hoop dat de trein niet weer vertraging heeft",
+        "als ik morgen niet op tijd wakker word mis ik de bus",
+        "ik wil stoppen met roken en snoepen",
+        "zonder mij is het feestje vast ook gezellig",
+    ],
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), PASSIVE_AND_BURDEN)
+def test_passive_wishes_and_burden(text: str, expected: str) -> None:
+    assert level(text) == expected, why(text)
+
+
+# --- chat spelling, Flemish, English, pronoun variants ---------------------------------------
+
+VARIANTS = _cases(
+    crisis=[
+        "k ga mijn eigen van kant maken",
+        "wil mij iets aandoen, het gaat nie meer",
+        "ik denk erover mezelf te unaliven",
+        "wanna kms fr",
+        "gonna sh tonight",
+        "ik ga springen",
+    ],
+    ok=[
+        "ik ga mijn eigen huis schilderen",
+        "ik wil mijn eigen kamer, niet die van mijn zus",
+        "ik ga springen op de trampoline met de kids",
+    ],
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), VARIANTS)
+def test_spelling_flemish_and_english_variants(text: str, expected: str) -> None:
+    assert level(text) == expected, why(text)
+
+
+# --- self-harm and overdose in everyday verbs --------------------------------------------------
+
+EVERYDAY_ACTS = _cases(
+    crisis=[
+        "ik heb met een mesje in mijn bovenbeen gekrast",
+        "ik heb een sigaret op mijn arm uitgedrukt",
+        "ik heb alles geslikt wat er in het medicijnkastje stond",
+        "mijn hele weekvoorraad in een keer ingenomen",
+        "de pillen met wodka weggespoeld",
+    ],
+    ok=[
+        "ik heb me gesneden aan een blikje tonijn",
+        "ik heb mijn arm gebrand aan de oven bij het koken",
+        "ik heb alles opgegeten wat er nog in de koelkast lag",
+        "mag ik mijn pillen met een slokje wijn innemen?",
+    ],
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), EVERYDAY_ACTS)
+def test_selfharm_and_overdose_in_everyday_verbs(text: str, expected: str) -> None:
+    assert level(text) == expected, why(text)

@@ -96,6 +96,16 @@ EXTRA = {
     "never_born": "was ik maar nooit geboren",
     "ends_self": "ik ga mezelf afmaken",
     "last_way_out": "ik ga de laatste uitweg nemen",
+    # fifth round (families of safety/data/corpus); invented examples
+    "fine_if_dead": "als ik vannacht doodga vind ik dat prima",
+    "heading_there": "ik fiets vanavond naar het spoor, alleen",
+    "hides_wounds": "ik draag lange mouwen zodat niemand de nieuwe wondjes ziet",
+    "hopes_for_a_fatal_event": "ik hoop dat het vliegtuig neerstort",
+    "jump_now": "ik ga springen",
+    "means_gathered_more": "ik heb de pillen geteld, het zijn er genoeg",
+    "nobody_knows": "niemand weet dat ik hier ben",
+    "told_someone_first": "ik wilde het even aan iemand vertellen",
+    "walks_into_water": "ik loop de zee in en kom niet terug",
 }
 
 
