@@ -43,7 +43,8 @@ FALLBACK_ASK_TEXT = "Schrijf hieronder je antwoord."
 
 MAX_HOPS = 1000  # nodes passed in one step without waiting; the validator forbids such loops
 MAX_STACK = 8  # nested calls; the validator forbids call cycles
-SHORT_LABEL = 3  # labels this short (emoji, a number) stand side by side ...
+PROGRESS_VAR = "_stap"  # the highest step shown in this run of a session (engine-owned)
+SHORT_LABEL = 5  # labels this short and without letters (emoji, a time) stand side by side ...
 SHORT_PER_ROW = 5  # ... at most this many in a row
 
 
@@ -143,6 +144,8 @@ class _Run:
         self.dialogue_id = dialogue.id
         self.version = dialogue.version
         self.answers = {}
+        if dialogue.kind == "session":
+            self.vars[PROGRESS_VAR] = 0
         for name, default in dialogue.variables.items():
             if name in dialogue.run_variables:
                 self.vars[name] = default
@@ -395,6 +398,12 @@ class _Run:
         text = message.text
         step_number = dialogue.steps.get(node.id)
         if dialogue.kind == "session" and step_number:
+            # A node's step is its fewest questions from the start; on a longer way the count
+            # would go back ("Stap 6", then "Stap 5"), so it never shows less than before.
+            shown = self.vars.get(PROGRESS_VAR, 0)
+            if isinstance(shown, int) and not isinstance(shown, bool):
+                step_number = max(step_number, min(shown, dialogue.total_steps))
+            self.vars[PROGRESS_VAR] = step_number
             text = fit_message(f"{text}\n\n{progress_line(step_number, dialogue.total_steps)}")
         self.out[last] = SendMessage(text, buttons)
         if last > 0 and isinstance(self.out[last - 1], TypingPause):
@@ -402,21 +411,25 @@ class _Run:
 
 
 def button_rows(buttons: list[Button]) -> tuple[tuple[Button, ...], ...]:
-    """One row per button, except that short labels (a mood scale of emoji) share a row."""
+    """One row per button, except that short labels without letters (a mood scale of emoji,
+    times of day) share a row."""
     rows: list[list[Button]] = []
     for button in buttons:
-        short = len(button.label) <= SHORT_LABEL
         previous = rows[-1] if rows else None
         if (
-            short
-            and previous
-            and len(previous[-1].label) <= SHORT_LABEL
+            previous
+            and _is_short(button.label)
+            and _is_short(previous[-1].label)
             and len(previous) < SHORT_PER_ROW
         ):
             previous.append(button)
         else:
             rows.append([button])
     return tuple(tuple(row) for row in rows)
+
+
+def _is_short(label: str) -> bool:
+    return len(label) <= SHORT_LABEL and not any(ch.isalpha() for ch in label)
 
 
 def _labels(node: Node) -> list[str]:

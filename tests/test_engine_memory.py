@@ -189,3 +189,64 @@ def test_check_warns_about_a_score_that_carries_over(tmp_path: Path) -> None:
     (tmp_path / "check.yaml").write_text(reset, encoding="utf-8")
     lib, problems = load_library(tmp_path)
     assert [p.code for p in problems + check_library(lib)] == []
+
+
+BRANCHY = """\
+id: kort-lang
+title: "Kort of lang"
+source: none
+version: 1
+kind: session
+start: a
+nodes:
+  a:
+    say: "Welke weg?"
+    choices:
+      - label: "Kort"
+        next: d
+      - label: "Lang"
+        next: b
+  b:
+    say: "Een extra vraag"
+    choices:
+      - label: "Verder"
+        next: c
+  c:
+    say: "Nog een"
+    choices:
+      - label: "Verder"
+        next: d
+  d:
+    say: "Laatste"
+    choices:
+      - label: "Klaar"
+        next: e
+  e:
+    action: end
+"""
+
+
+def test_progress_never_goes_back_on_a_longer_way(tmp_path: Path, via_json: bool) -> None:
+    from dialogues import load_library
+
+    (tmp_path / "kort-lang.yaml").write_text(BRANCHY, encoding="utf-8")
+    library, problems = load_library(tmp_path)
+    assert [p for p in problems if p.severity == "error"] == []
+    d = Driver(library, via_json)
+    seen = [joined(d.send(Started("kort-lang")))]
+    for label in ("Lang", "Verder", "Verder"):
+        seen.append(joined(d.press(label)))
+    steps = [int(text.rsplit("Stap ", 1)[1].split(" ")[0]) for text in seen]
+    # d is step 2 on the short way, but after three questions it still shows step 3 of 3.
+    assert steps == [1, 2, 3, 3]
+    assert all(text.endswith("van 3</i>") for text in seen)
+    # A new run starts counting from the start again.
+    assert "Stap 1 van 3" in joined(d.send(Started("kort-lang")))
+
+
+def test_times_of_day_share_a_row_but_words_do_not() -> None:
+    from dialogues import Button
+    from dialogues.engine import button_rows
+
+    rows = button_rows([Button(x, str(i)) for i, x in enumerate(["08:00", "20:00", "Nee", "Ja"])])
+    assert [[b.label for b in row] for row in rows] == [["08:00", "20:00"], ["Nee"], ["Ja"]]
