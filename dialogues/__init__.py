@@ -1,7 +1,7 @@
 """The dialogue engine: scripts as validated data, run by a pure step function."""
 
 from .engine import step
-from .events import ChoiceMade, Event, Resumed, Started, TextReceived
+from .events import ChoiceMade, Event, MediaReceived, Resumed, Started, TextReceived
 from .loader import SCRIPTS_DIR, load_library
 from .markup import html_error, strip_tags, telegram_length
 from .menu import ModuleProgress, module_progress
@@ -33,6 +33,7 @@ __all__ = [
     "Event",
     "Frame",
     "Library",
+    "MediaReceived",
     "Menu",
     "Module",
     "ModuleProgress",

@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from .events import ChoiceMade, Event, Resumed, Started, TextReceived
+from .events import ChoiceMade, Event, MediaReceived, Resumed, Started, TextReceived
 from .markup import fit_message, telegram_length
 from .model import EXTRA_BY_KIND, Dialogue, Library, Node, Value
 from .outputs import (
@@ -29,6 +29,7 @@ from .tokens import make_token, new_nonce, parse_token, shows
 
 # What the client reads (Dutch, je-form, one line each).
 HINT_TEXT = "Tik op een van de knoppen hieronder, dan gaan we verder."
+MEDIA_HINT_TEXT = "Ik kan alleen tekst lezen. Wil je je antwoord hieronder typen?"
 STALE_TEXT = "Deze knop hoort bij een eerder bericht. Hieronder zie je waar je nu bent."
 STALE_IDLE_TEXT = "Deze knop hoort bij een gesprek dat al klaar is."
 NODE_GONE_TEXT = "Dit gesprek is intussen aangepast, dus we beginnen het opnieuw."
@@ -79,6 +80,11 @@ def step(
             run.out.append(Notice(IDLE_TEXT))
         elif run.reconcile() != "handled":
             run.text(event.text)
+    elif isinstance(event, MediaReceived):
+        if state.is_idle:
+            run.out.append(Notice(IDLE_TEXT))
+        elif run.reconcile() != "handled":
+            run.media()
     elif isinstance(event, ChoiceMade):
         if state.is_idle:
             run.out.append(StaleButton(STALE_IDLE_TEXT))
@@ -210,6 +216,13 @@ class _Run:
             self.walk(node.next)
         else:
             self.wait(dialogue, node, first=len(self.out), hint=True)
+
+    def media(self) -> None:
+        """Something unreadable: where buttons are asked for, the same hint as for text; where
+        text is asked for, a request to type it; the step's buttons again either way."""
+        dialogue, node = self.current()
+        hint = HINT_TEXT if node.kind == "choices" else MEDIA_HINT_TEXT
+        self.wait(dialogue, node, first=len(self.out), hint=True, hint_text=hint)
 
     def choice(self, token: str) -> None:
         """A button: applied only when it belongs to the buttons shown last."""
@@ -375,7 +388,14 @@ class _Run:
                 return item.next
         return node.branch[-1].next
 
-    def wait(self, dialogue: Dialogue, node: Node, first: int, hint: bool = False) -> None:
+    def wait(
+        self,
+        dialogue: Dialogue,
+        node: Node,
+        first: int,
+        hint: bool = False,
+        hint_text: str = HINT_TEXT,
+    ) -> None:
         """Stop on a waiting node: buttons on its last message, progress, a fresh nonce."""
         labels = _labels(node)
         self.nonce = new_nonce(self.rng, self.nonce, labels)
@@ -383,7 +403,7 @@ class _Run:
             [Button(label, make_token(self.nonce, i)) for i, label in enumerate(labels)]
         )
         if hint:
-            self.send(HINT_TEXT, buttons)
+            self.send(hint_text, buttons)
             return
         last = None
         for index in range(len(self.out) - 1, first - 1, -1):

@@ -31,4 +31,10 @@ class Resumed:
     """Show the current step again (after a restart, or "ga verder waar je was")."""
 
 
-Event = Started | TextReceived | ChoiceMade | Resumed
+@dataclass(frozen=True)
+class MediaReceived:
+    """The client sent something the bot cannot read: a sticker, a photo without a caption, a
+    voice note... (a caption is text: the bot sends it as TextReceived)."""
+
+
+Event = Started | TextReceived | ChoiceMade | Resumed | MediaReceived

@@ -11,9 +11,20 @@ from typing import Any
 import pytest
 
 from bot.core import texts
+from dialogues.engine import HINT_TEXT, MEDIA_HINT_TEXT, STALE_TEXT
 from sandbox import Sandbox
 from storage import clients
-from tests.harness import Harness, buttons, onboard, plain
+from tests.harness import Harness, Person, buttons, onboard, plain
+from tests.test_e2e_dialogues import (
+    ASK,
+    BEGIN,
+    LOOK_BACK,
+    PROEF_MODULE,
+    answers_of,
+    latest,
+    to_the_question,
+    with_proef,
+)
 from tests.test_handoff import World, _config, enrol, eventually
 
 
@@ -101,3 +112,140 @@ async def test_a_coach_reply_still_reaches_the_private_chat(world: World) -> Non
     assert _bot_messages(sb, other) == []
     await eventually(lambda: plain(got).startswith("💬 Je coach"))
     assert buttons(got) == []
+
+
+# --- 6. one answer to unexpected input at every kind of step; old buttons go ------------------
+
+
+def _now(person: Person, message: dict[str, Any]) -> dict[str, Any]:
+    """A message of the person's chat as it is now (its buttons may have been taken away)."""
+    return next(
+        m for m in person.sb.messages(person.chat_id) if m["message_id"] == message["message_id"]
+    )
+
+
+def _live_buttons(person: Person) -> list[dict[str, Any]]:
+    """The bot messages in the person's chat that still show a dialogue step's buttons (menus
+    are stateless and keep theirs)."""
+    return [
+        m
+        for m in person.sb.messages(person.chat_id)
+        if m.get("from", {}).get("is_bot") and any(d.startswith("c:") for _, d in buttons(m))
+    ]
+
+
+async def test_unexpected_input_gets_one_answer_per_kind_of_step(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """Broke #10: a sticker at a question got "typ het in een paar woorden", then typed words at
+    buttons got "tik op een van de knoppen"; a photo with a caption got "ik kan alleen tekst
+    lezen"; an older copy of a step kept working buttons."""
+    await with_proef(harness, tmp_path)
+    cleo = harness.person("Cleo")
+    await onboard(cleo)
+
+    # No dialogue running: text and a sticker get the same answer, the menu.
+    await cleo.send("hallo?")
+    idle_text = await cleo.expect_text(texts.IDLE_TEXT[:30])
+    await cleo.send_media("sticker")
+    idle_sticker = await cleo.expect_text(texts.IDLE_TEXT[:30])
+    assert plain(idle_text) == plain(idle_sticker)
+    assert buttons(idle_text) and [b for b, _ in buttons(idle_text)] == [
+        b for b, _ in buttons(idle_sticker)
+    ]
+
+    # Buttons asked for: typed words, a sticker and a captioned photo get the same hint, with
+    # the buttons again; the copy before it loses its buttons.
+    await cleo.press(PROEF_MODULE)
+    await cleo.expect_text(BEGIN)
+    for send in (
+        lambda: cleo.send("ik wil beginnen"),
+        lambda: cleo.send_media("sticker"),
+        lambda: cleo.send_media("photo", caption="beginnen"),
+        lambda: cleo.send_media("voice"),
+    ):
+        await send()
+        hint = await cleo.expect_text(HINT_TEXT)
+        assert [label for label, _ in buttons(hint)] == ["Beginnen", "Liever later"]
+        await cleo.settle()
+        assert _live_buttons(cleo) == [hint], "an older copy of the step kept its buttons"
+
+    # A question asked: a sticker is asked to be typed, with the skip button again...
+    await cleo.press("Beginnen")
+    question = await cleo.expect_text(ASK)
+    await cleo.send_media("sticker")
+    again = await cleo.expect_text(MEDIA_HINT_TEXT)
+    assert [label for label, _ in buttons(again)] == ["Sla over"]
+    await cleo.settle()
+    assert buttons(_now(cleo, question)) == []
+    # ... and a photo's caption is read as the typed answer; "Sla over" goes away.
+    await cleo.send_media("photo", caption="Rustig blijven")
+    look_back = await cleo.expect_text(LOOK_BACK)
+    assert "Rustig blijven" in plain(look_back)
+    await cleo.settle()
+    assert _live_buttons(cleo) == [look_back]
+    assert [a.text for a in await answers_of(harness, cleo)] == ["Rustig blijven"]
+
+
+async def test_typing_the_answer_takes_the_skip_button_away(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """Broke #10: "Sla over" stayed pressable after the client answered by typing."""
+    await with_proef(harness, tmp_path)
+    dana = harness.person("Dana")
+    await onboard(dana)
+    await to_the_question(harness, dana)
+    question = latest(dana, ASK)
+    assert [label for label, _ in buttons(question)] == ["Sla over"]
+    await dana.send("Nee zeggen")
+    await dana.expect_text(LOOK_BACK)
+    await dana.settle()
+    assert buttons(_now(dana, question)) == [], "Sla over is still there after a typed answer"
+    # Pressed anyway (a client with an old screen): polite, and the answer stands.
+    answer = await dana.press_data(question["message_id"], buttons(question)[0][1], forge=True)
+    assert answer is not None and answer.get("text") == texts.OLD_BUTTON
+    assert [a.text for a in await answers_of(harness, dana)] == ["Nee zeggen"]
+
+
+async def test_an_old_gewoon_contact_button_opens_nothing(world: World) -> None:
+    """Broke #9: after the coach handed the client back, the old "Gewoon contact" button opened
+    a new hand-off without the polite answer other old buttons get. And the reason buttons
+    stayed after the client typed a reason."""
+    h = world.h
+    eva = h.person("Eva")
+    await enrol(h, eva)
+    await eva.send("/coach")
+    asked = await eva.expect_text("waar wil je het over hebben")
+    plain_data = next(d for label, d in buttons(asked) if label == "Gewoon contact")
+    await eva.send("Over mijn week")
+    await eva.expect_text("je coach weet nu")
+    await eva.settle()
+    assert buttons(_now(eva, asked)) == [], "Gewoon contact / Toch niet stayed after a typed reason"
+
+    # During the hand-off the old button says where the client is.
+    answer = await eva.press_data(asked["message_id"], plain_data, forge=True)
+    assert answer is not None and answer.get("text") == texts.IN_HANDOFF
+    thread = await world.topic(eva)
+    await world.press_card("terug naar menu", thread=thread)
+    await eva.expect_text("afgerond")
+    await eva.settle()
+    assert not await world.is_open(eva)
+
+    # After the hand-back: polite, the menu, and no new hand-off.
+    before = len(world.in_topic(thread))
+    answer = await eva.press_data(asked["message_id"], plain_data, forge=True)
+    assert answer is not None and answer.get("text") == texts.OLD_BUTTON
+    await eva.expect_text(texts.MENU_TITLE)
+    await eva.settle()
+    assert not await world.is_open(eva), "an old Gewoon contact button reopened the hand-off"
+    assert len(world.in_topic(thread)) == before, "the coaches were told about an old button"
+    # Asking again works as before.
+    await eva.send("/coach")
+    await eva.expect_text("waar wil je het over hebben")
+    await eva.press("Gewoon contact")
+    await eva.expect_text("je coach weet nu")
+    assert await world.is_open(eva)
+
+
+def test_one_wording_for_every_old_button() -> None:
+    assert texts.OLD_BUTTON == STALE_TEXT

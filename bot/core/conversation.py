@@ -12,13 +12,14 @@ from typing import Any
 
 from telegram import Bot, Update, User
 
-from bot.core import schedule
+from bot.core import keyboards, schedule
 from bot.edge.sender import send_text
 from bot.edge.services import Services
 from dialogues import (
     ChoiceMade,
     Context,
     DialogueEnded,
+    MediaReceived,
     Notice,
     RecordMood,
     RequestHandoff,
@@ -38,7 +39,7 @@ from storage.clients import Client
 
 log = logging.getLogger(__name__)
 
-Event = Started | TextReceived | ChoiceMade | Resumed
+Event = Started | TextReceived | ChoiceMade | Resumed | MediaReceived
 
 # Variables the bot reads from dialogue state (see dialogues/README.md).
 # `veiligheid` (the safety screen: veilig, onveilig, onbekend) is kept even without consent:
@@ -326,10 +327,14 @@ async def _deliver(
     """Turn engine outputs into Bot API calls, in order."""
     chat_id = client.chat_id
     pauses = svc.config.dialogues.typing_pauses
+    # Whatever the event, the buttons shown with the previous step no longer apply (an answer
+    # typed at "Sla over", a step shown again, another dialogue started): take them away.
+    await keyboards.clear(svc, bot, client.user_id, "step")
     for out in outputs:
         if isinstance(out, SendMessage):
             rows = [[(b.label, b.token) for b in row] for row in out.buttons]
-            await send_text(svc, bot, chat_id, out.text, rows, user_id=client.user_id)
+            sent = await send_text(svc, bot, chat_id, out.text, rows, user_id=client.user_id)
+            keyboards.remember(svc, client.user_id, "step", sent)
         elif isinstance(out, TypingPause):
             if pauses:
                 await bot.send_chat_action(chat_id, "typing")

@@ -43,17 +43,19 @@ IDLE_TEXT = (
     "Dank je voor je bericht. Ik ben een bot en lees alleen mee binnen de oefeningen. "
     "Kies hieronder waar je mee verder wilt, of typ /coach om je coach te spreken."
 )
-UNEXPECTED_MEDIA = (
-    "Dank je! Ik kan alleen tekst en knoppen lezen. Wil je het in een paar woorden typen?"
-)
 UNEXPECTED_EDIT = (
     "Ik zie dat je een bericht hebt aangepast. Ik lees alleen nieuwe berichten; "
     "stuur het gerust opnieuw als dat nodig is."
 )
 UNKNOWN_COMMAND = "Dat commando ken ik niet. Typ /help om te zien wat ik kan."
-OLD_BUTTON = "Die knop hoort bij een eerder bericht. Hier is waar je nu bent."
+# The same words as the engine's answer to an old dialogue button (dialogues.engine.STALE_TEXT):
+# every old button, whatever made it, is answered alike.
+OLD_BUTTON = "Deze knop hoort bij een eerder bericht. Hieronder zie je waar je nu bent."
 NOT_FOR_YOU = "Deze knop is niet voor jou."
 NOT_HERE = "Deze knop werkt alleen in je eigen chat met mij."
+IN_HANDOFF = (
+    "Je bent nu in gesprek met je coach. Als je coach het gesprek afrondt, kun je hier verder."
+)
 SOMETHING_WENT_WRONG = (
     "Sorry, er ging aan mijn kant iets mis. Wat je eerder deed is bewaard, maar je laatste "
     "bericht misschien niet. Stuur het gerust nog eens, of typ /verder om verder te gaan."

@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core import coach_channel, conversation, menu, texts
+from bot.core import coach_channel, conversation, keyboards, menu, texts
 from bot.core.conversation import DEEPLINK_VAR
 from bot.core.flow import after_step, begin, resume, show_menu
 from bot.edge.sender import call, send_text
@@ -27,7 +27,7 @@ from bot.edge.services import Services, services
 from bot.features.checkins import settings
 from bot.features.crisis import answer as crisis
 from bot.features.handoff import client as handoff
-from dialogues import ChoiceMade, TextReceived
+from dialogues import ChoiceMade, MediaReceived, TextReceived
 from storage import progress
 from storage.clients import Client
 
@@ -35,9 +35,7 @@ log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 PRIVATE = filters.ChatType.PRIVATE
-IN_HANDOFF = (
-    "Je bent nu in gesprek met je coach. Als je coach het gesprek afrondt, kun je hier verder."
-)
+IN_HANDOFF = texts.IN_HANDOFF
 
 
 def _svc(context: Context) -> Services:
@@ -173,12 +171,23 @@ async def on_text(update: Update, context: Context) -> None:
     if level != "ok":
         # The help (or the caring question) is what they get now; the dialogue waits.
         return
-    svc = _svc(context)
+    await _to_dialogue(_svc(context), context.bot, client, TextReceived(text or ""))
+
+
+async def _to_dialogue(
+    svc: Services, bot: Any, client: Client, event: TextReceived | MediaReceived
+) -> None:
+    """Something the client sent, for the dialogue they are in; the menu when there is none.
+
+    Text and everything else get the same answer at each kind of step: at a question, the
+    answer (or, for a sticker, a request to type it); at buttons, a hint and the buttons; with
+    no dialogue running, the menu.
+    """
     if conversation.current_state(svc, client).dialogue is None:
-        await show_menu(svc, context.bot, client, texts.IDLE_TEXT)
+        await show_menu(svc, bot, client, texts.IDLE_TEXT)
         return
-    result = await conversation.run(svc, context.bot, client, TextReceived(text or ""))
-    await after_step(svc, context.bot, client, result)
+    result = await conversation.run(svc, bot, client, event)
+    await after_step(svc, bot, client, result)
 
 
 async def on_settings_typed(update: Update, context: Context) -> None:
@@ -203,18 +212,14 @@ async def on_settings_typed(update: Update, context: Context) -> None:
 
 
 async def on_other_message(update: Update, context: Context) -> None:
-    """Stickers, photos, voice, files, locations...: to the coach during a hand-off, else a kind word."""
+    """Stickers, photos, voice, files, locations...: to the coach during a hand-off; else a
+    caption counts as typed text, and without one the step says what it needs."""
     caption = update.effective_message.caption if update.effective_message else None
     intake = await _intake(update, context, caption)
-    if intake is not None and intake[1] == "ok":
-        client = intake[0]
-        await send_text(
-            _svc(context),
-            context.bot,
-            client.chat_id,
-            texts.UNEXPECTED_MEDIA,
-            user_id=client.user_id,
-        )
+    if intake is None or intake[1] != "ok":
+        return
+    event = TextReceived(caption) if caption else MediaReceived()
+    await _to_dialogue(_svc(context), context.bot, intake[0], event)
 
 
 async def on_edited(update: Update, context: Context) -> None:
@@ -293,6 +298,7 @@ async def on_callback(update: Update, context: Context) -> None:
     bot = context.bot
     if data.startswith(("s:ja:", "s:nee:")):
         await _answer(svc, query)
+        keyboards.forget(svc, client.user_id, "question")
         await _clear_buttons(svc, query.message if isinstance(query.message, Message) else None)
         await crisis.answer_question(svc, bot, client, data)
         return
@@ -308,10 +314,13 @@ async def on_callback(update: Update, context: Context) -> None:
         await _answer(svc, query, IN_HANDOFF)
         return
     if data.startswith("c:"):
+        pressed = query.message if isinstance(query.message, Message) else None
+        if pressed is not None:
+            # Its buttons go below, whatever the press meant: fresh or old, they are used up.
+            keyboards.forget(svc, client.user_id, "step", pressed.message_id)
         result = await conversation.run(svc, bot, client, ChoiceMade(data))
         await _answer(svc, query, result.stale)
-        if result.stale is None:
-            await _clear_buttons(svc, query.message if isinstance(query.message, Message) else None)
+        await _clear_buttons(svc, pressed)
         await after_step(svc, bot, client, result)
         return
     if data.startswith("m:") and _known_menu_data(svc, data):

@@ -18,7 +18,7 @@ from telegram import Bot
 from telegram.error import BadRequest
 
 import safety as danger
-from bot.core import coach_channel, menu, recent, safety_plan
+from bot.core import coach_channel, keyboards, menu, recent, safety_plan
 from bot.core.helplines import (
     ERASE_CHAT,
     ERASE_CHAT_CONFIRM,
@@ -146,9 +146,11 @@ async def respond(svc: Services, bot: Bot, client: Client, assessment: Assessmen
         [(UNCLEAR_YES, f"{YES_PREFIX}{event_id}"), (UNCLEAR_NO, f"{NO_PREFIX}{event_id}")],
         [(HELP_LINES, SHOW_HELP), (TO_COACH, menu.COACH)],
     ]
-    await send_text(
+    asked = await send_text(
         svc, bot, client.chat_id, unclear_question(category), rows, user_id=client.user_id
     )
+    # Answered in words, its "ja"/"nee" buttons no longer apply (answer_in_words takes them off).
+    keyboards.remember(svc, client.user_id, "question", asked)
     await coach_channel.alert(svc, bot, client, "unclear", category)
 
 
@@ -196,6 +198,7 @@ async def answer_in_words(svc: Services, bot: Any, client: Client, text: str) ->
     event = await _pending_question(svc, client.user_id)
     if event is None:
         return False
+    await keyboards.clear(svc, bot, client.user_id, "question")
     await _answered(svc, bot, client, event, answer)
     return True
 

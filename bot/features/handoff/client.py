@@ -13,7 +13,7 @@ from typing import Any
 
 from telegram import Message
 
-from bot.core import conversation
+from bot.core import conversation, keyboards
 from bot.core.coach_channel import (
     ALREADY_OPEN,
     NO_COACH,
@@ -42,7 +42,15 @@ ASK_REASON_CANCEL = "Toch niet"
 CANCELLED = "Goed. Je kunt altijd later nog /coach typen."
 
 
-async def _reason_pending(svc: Services, user_id: int) -> bool:
+async def reason_asked(svc: Services, user_id: int) -> bool:
+    """Whether the last reason question is unanswered (its buttons still apply): no hand-off
+    opened since, nothing else pressed or commanded, "Toch niet" not chosen."""
+    async with svc.db.read() as conn:
+        return await notices.seen(conn, REASON_WAIT, user_id) is not None
+
+
+async def reason_pending(svc: Services, user_id: int) -> bool:
+    """Whether a message now counts as the reason: asked, unanswered, and recently."""
     async with svc.db.read() as conn:
         asked = await notices.seen(conn, REASON_WAIT, user_id)
     return asked is not None and svc.clock.now() - asked <= REASON_WAIT_FOR
@@ -65,7 +73,9 @@ async def ask_reason(svc: Services, bot: Any, client: Client) -> None:
     async with svc.db.transaction() as conn:
         await notices.mark(conn, REASON_WAIT, client.user_id, svc.clock.now())
     rows = [[(ASK_REASON_PLAIN, CLIENT_PLAIN), (ASK_REASON_CANCEL, CLIENT_CANCEL)]]
-    await send_text(svc, bot, client.chat_id, ASK_REASON, rows, user_id=client.user_id)
+    await keyboards.clear(svc, bot, client.user_id, "reason")  # an earlier /coach's question
+    sent = await send_text(svc, bot, client.chat_id, ASK_REASON, rows, user_id=client.user_id)
+    keyboards.remember(svc, client.user_id, "reason", sent)
     log.info("handoff reason asked", extra={"user_id": client.user_id})
 
 
@@ -77,7 +87,9 @@ async def intercept(svc: Services, bot: Any, client: Client, message: Message) -
     text = message.text
     if text is not None and text.startswith("/"):
         return False
-    if await _reason_pending(svc, client.user_id):
+    if await reason_pending(svc, client.user_id):
+        # The reason came in words: "Gewoon contact" and "Toch niet" no longer apply.
+        await keyboards.clear(svc, bot, client.user_id, "reason")
         if text and conversation.consented(client):
             await open_handoff(svc, bot, client, text)
         else:

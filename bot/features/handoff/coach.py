@@ -25,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core import coach_channel, conversation, flow, menu, office_hours
+from bot.core import coach_channel, conversation, flow, keyboards, menu, office_hours, texts
 from bot.core.coach_channel import COACH_LABEL
 from bot.core.office_hours import Away
 from bot.edge.sender import call, keyboard, send_text
@@ -425,9 +425,21 @@ async def _client_button(svc: Services, bot: Any, update: Update, data: str) -> 
     if client is None:
         await _answer(svc, query)
         return
+    message = query.message if isinstance(query.message, Message) else None
+    if message is not None:
+        keyboards.forget(svc, client.user_id, "reason", message.message_id)
+        if message.reply_markup:
+            await _edit_markup(svc, message, None)
+    if not await client_side.reason_asked(svc, client.user_id):
+        # The question was answered or passed by (a hand-off opened and maybe closed since):
+        # an old button, answered like every old button, and nothing is opened.
+        if await coach_channel.is_open(svc, client.user_id):
+            await _answer(svc, query, texts.IN_HANDOFF)
+            return
+        await _answer(svc, query, texts.OLD_BUTTON)
+        await flow.resume(svc, bot, client)
+        return
     await _answer(svc, query)
-    if isinstance(query.message, Message) and query.message.reply_markup:
-        await _edit_markup(svc, query.message, None)
     if data == CLIENT_CANCEL:
         await client_side.clear_reason_wait(svc, client.user_id)
         await send_text(svc, bot, client.chat_id, client_side.CANCELLED, user_id=client.user_id)
@@ -612,6 +624,8 @@ async def on_any_private(update: Update, context: Context) -> None:
         pending = await notices.seen(conn, coach_channel.REASON_WAIT, user.id)
     if pending is not None:
         await client_side.clear_reason_wait(svc, user.id)
+        # Its buttons no longer apply either.
+        await keyboards.clear(svc, context.bot, user.id, "reason")
 
 
 def register(app: Any) -> None:
