@@ -17,6 +17,7 @@ from bot.core.helplines import SAFETY_FOLLOWUP
 from bot.features.checkins import sweep as checkins
 from bot.features.checkins.sweep import SweepReport
 from bot.features.crisis import answer as crisis
+from dialogues import State
 from storage import clients, followups, handoffs, journal, moods, notices, reflections, schedules
 from tests.harness import Harness, Person, buttons, onboard, plain
 from tests.test_chart import measured_moods
@@ -55,6 +56,9 @@ async def make_client(
         if consent:
             await clients.set_consent(conn, person.id, "kennismaking@1", now)
         await schedule.apply_onboarding_choice(svc, conn, person.id, at, now)
+        # What the onboarding's safety screen leaves behind (dialogues/scripts/veiligheid.yaml).
+        answers = {"toestemming": "ja" if consent else "nee", "veiligheid": "veilig"}
+        await clients.save_state(conn, person.id, State.idle(answers).to_json())
     return person
 
 

@@ -16,6 +16,7 @@ from bot.core import conversation
 from bot.edge.config import CoachConfig, Config
 from bot.features.handoff import client as client_side
 from bot.features.handoff import coach
+from dialogues import State
 from sandbox import Sandbox
 from storage import clients, handoffs
 from tests.harness import Harness, Person, buttons, plain
@@ -116,6 +117,9 @@ async def enrol(h: Harness, person: Person, *, consent: bool = True) -> None:
         await clients.update(conn, person.id, age_ok=True, country="nl", module="therapie")
         if consent:
             await clients.set_consent(conn, person.id, conversation.consent_version(svc), now)
+        # What the onboarding's safety screen leaves behind (dialogues/scripts/veiligheid.yaml).
+        answers = {"toestemming": "ja" if consent else "nee", "veiligheid": "veilig"}
+        await clients.save_state(conn, person.id, State.idle(answers).to_json())
 
 
 def texts_of(messages: list[dict[str, Any]]) -> list[str]:
