@@ -44,7 +44,6 @@ FALLBACK_ASK_TEXT = "Schrijf hieronder je antwoord."
 
 MAX_HOPS = 1000  # nodes passed in one step without waiting; the validator forbids such loops
 MAX_STACK = 8  # nested calls; the validator forbids call cycles
-PROGRESS_VAR = "_stap"  # the highest step shown in this run of a session (engine-owned)
 SHORT_LABEL = 5  # labels this short and without letters (emoji, a time) stand side by side ...
 SHORT_PER_ROW = 5  # ... at most this many in a row
 
@@ -114,6 +113,7 @@ class _Run:
         self.version = state.version
         self.nonce = state.nonce
         self.stack: list[Frame] = list(state.stack)
+        self.shown_step = state.shown_step
         self.out: list[Output] = []
 
     # -- state -------------------------------------------------------------------------------
@@ -130,6 +130,7 @@ class _Run:
             version=self.version,
             nonce=self.nonce,
             stack=tuple(self.stack),
+            shown_step=self.shown_step,
         )
 
     def go_idle(self) -> None:
@@ -140,6 +141,7 @@ class _Run:
         self.version = 0
         self.nonce = ""
         self.stack = []
+        self.shown_step = 0
 
     def enter_dialogue(self, dialogue: Dialogue) -> None:
         """Make `dialogue` the current one with fresh answers and its variable defaults.
@@ -151,7 +153,7 @@ class _Run:
         self.version = dialogue.version
         self.answers = {}
         if dialogue.kind == "session":
-            self.vars[PROGRESS_VAR] = 0
+            self.shown_step = 0
         for name, default in dialogue.variables.items():
             if name in dialogue.run_variables:
                 self.vars[name] = default
@@ -420,10 +422,8 @@ class _Run:
         if dialogue.kind == "session" and step_number:
             # A node's step is its fewest questions from the start; on a longer way the count
             # would go back ("Stap 6", then "Stap 5"), so it never shows less than before.
-            shown = self.vars.get(PROGRESS_VAR, 0)
-            if isinstance(shown, int) and not isinstance(shown, bool):
-                step_number = max(step_number, min(shown, dialogue.total_steps))
-            self.vars[PROGRESS_VAR] = step_number
+            step_number = max(step_number, min(self.shown_step, dialogue.total_steps))
+            self.shown_step = step_number
             text = fit_message(f"{text}\n\n{progress_line(step_number, dialogue.total_steps)}")
         self.out[last] = SendMessage(text, buttons)
         if last > 0 and isinstance(self.out[last - 1], TypingPause):

@@ -51,6 +51,7 @@ class State:
     version: int = 0
     nonce: str = ""
     stack: tuple[Frame, ...] = ()
+    shown_step: int = 0  # the highest "Stap N" this run of a session showed, so it never goes back
 
     @classmethod
     def idle(cls, variables: Mapping[str, Value] | None = None) -> State:
@@ -73,6 +74,7 @@ class State:
             "version": self.version,
             "nonce": self.nonce,
             "stack": [frame.to_json() for frame in self.stack],
+            "shown_step": self.shown_step,
         }
 
     @classmethod
@@ -99,6 +101,7 @@ class State:
             version=int(data.get("version") or 0),
             nonce=str(data.get("nonce") or ""),
             stack=tuple(Frame.from_json(f) for f in data.get("stack") or ()),
+            shown_step=int(data.get("shown_step") or 0),
         )
 
 

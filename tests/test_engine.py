@@ -402,6 +402,7 @@ def test_state_json_is_small_and_named(lib: Library, via_json: bool) -> None:
         "version",
         "nonce",
         "stack",
+        "shown_step",
     }
     assert data["stack"] == [
         {"dialogue": "stokt-2", "node": "coach", "version": 1, "answers": {"lijf_signaal": "iets"}}
