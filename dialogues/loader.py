@@ -12,6 +12,7 @@ import jinja2
 
 from .model import (
     DIALOGUE_KINDS,
+    LINKABLE_KINDS,
     BranchItem,
     Choice,
     Dialogue,
@@ -39,7 +40,7 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # names starting with "_" belong t
 ACTIONS = ("end", "pause", "handoff", "followup", "start")
 
 DIALOGUE_KEYS = {"id", "title", "source", "version", "kind", "start", "variables", "moved"}
-DIALOGUE_KEYS |= {"run_variables", "nodes", "notes"}
+DIALOGUE_KEYS |= {"run_variables", "nodes", "notes", "linkable"}
 NODE_KEYS = {"say", "choices", "ask", "ask_var", "keep", "skip", "next", "branch", "call", "action"}
 NODE_KEYS |= {"reason", "dialogue", "after_hours", "notes"}
 CHOICE_KEYS = {"label", "next", "set", "add", "mood"}
@@ -278,6 +279,29 @@ def _dialogue(data: Any, name: str, problems: list[Problem]) -> Dialogue | None:
         )
     if version < 1:
         problems.append(error("E021", name, lines["version"], "version must be 1 or more"))
+    linkable = data.get("linkable", False)
+    if not isinstance(linkable, bool):
+        problems.append(
+            error(
+                "E002",
+                name,
+                lines.get("linkable", 1),
+                "'linkable' must be true or false",
+                "Write 'linkable: true', or leave it out",
+            )
+        )
+        linkable = False
+    elif linkable and kind not in LINKABLE_KINDS:
+        problems.append(
+            error(
+                "E021",
+                name,
+                lines["linkable"],
+                f"a dialogue of kind '{kind}' cannot be opened by a link",
+                "Only sessions and exercises can be linkable; remove 'linkable'",
+            )
+        )
+        linkable = False
     variables: dict[str, Value] = {}
     run_names: set[str] = set()
     for key in ("variables", "run_variables"):
@@ -360,6 +384,7 @@ def _dialogue(data: Any, name: str, problems: list[Problem]) -> Dialogue | None:
         steps=steps,
         total_steps=total,
         run_variables=frozenset(run_names),
+        linkable=linkable,
     )
 
 

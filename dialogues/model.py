@@ -15,6 +15,8 @@ WAITING_KINDS = frozenset({"choices", "ask", "ask_var"})
 """Node kinds where the engine stops and waits for the client."""
 
 DIALOGUE_KINDS = ("session", "exercise", "checkin", "reflection", "onboarding")
+# Kinds a deep link (t.me/<bot>?start=<id>) may open, when the dialogue says `linkable: true`.
+LINKABLE_KINDS = ("session", "exercise")
 
 EXTRA_BY_KIND: dict[str, dict[str, str]] = {
     "reflection": {"vraag": "Waar ben je deze week dankbaar voor in je relatie?"},
@@ -124,6 +126,8 @@ class Dialogue:
     # Names in `variables` that belong to one run (scores, counters): set back to their default
     # each time the dialogue starts, where the others keep what the client had.
     run_variables: frozenset[str] = frozenset()
+    # Whether a deep link may open this dialogue (only sessions and exercises may say so).
+    linkable: bool = False
     line: int = 1
     lines: Mapping[str, int] = field(default_factory=dict)
     steps: Mapping[str, int] = field(default_factory=dict)  # waiting node -> progress step

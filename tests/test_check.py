@@ -47,6 +47,7 @@ EXPECTED: dict[str, list[tuple[str, int]]] = {
     "empty": [("E022", 8), ("E022", 12)],
     "warnings": [("W003", 1), ("W006", 7)],
     "keep_and_scores": [("E004", 11), ("E002", 25), ("W007", 17), ("E019", 19)],
+    "linkable": [("E021", 6), ("E002", 6)],
 }
 
 

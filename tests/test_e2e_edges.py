@@ -14,7 +14,7 @@ from bot.core import texts
 from dialogues.engine import HINT_TEXT, MEDIA_HINT_TEXT, STALE_TEXT
 from sandbox import Sandbox
 from storage import clients
-from tests.harness import Harness, Person, buttons, onboard, plain
+from tests.harness import ONBOARDING_PATH, Harness, Person, buttons, onboard, plain
 from tests.test_e2e_dialogues import (
     ASK,
     BEGIN,
@@ -249,3 +249,67 @@ async def test_an_old_gewoon_contact_button_opens_nothing(world: World) -> None:
 
 def test_one_wording_for_every_old_button() -> None:
     assert texts.OLD_BUTTON == STALE_TEXT
+
+
+# --- 3. deep links open only linkable sessions and exercises ---------------------------------
+
+
+async def _state_of(h: Harness, person: Person) -> tuple[str | None, str | None]:
+    kept = h.services.ephemeral.get(person.id)
+    if kept is not None:
+        return kept.dialogue, kept.node
+    row = await _row(h, person.id)
+    state = (row.state if row else None) or {}
+    return state.get("dialogue"), state.get("node")
+
+
+async def test_deep_links_open_only_linkable_dialogues(harness: Harness) -> None:
+    """Broke #5: /start reflectie rendered an empty question, /start kennismaking restarted the
+    onboarding, /start checkin-b and /start stokt-7 began a check-in or a session out of order."""
+    fay = harness.person("Fay")
+    await onboard(fay)
+    for link in ("reflectie", "kennismaking", "checkin-b", "veiligheid-opnieuw", "bestaat-niet"):
+        await fay.send(f"/start {link}")
+        got = await fay.expect_text(texts.LINK_CLOSED)
+        assert texts.MENU_TITLE in plain(got) and buttons(got), link
+        assert await _state_of(harness, fay) == (None, None), link
+        assert await fay.settle() == [], f"/start {link} sent more than the note and the menu"
+
+    # A later session of a module opens the client's next one there, with a note.
+    await fay.send("/start stokt-7")
+    await fay.expect_text(texts.LINK_LATER)
+    await fay.settle()
+    assert (await _state_of(harness, fay))[0] == "stokt-1"
+
+    # An exercise and the next session open as asked.
+    await fay.send("/start ademhaling")
+    await fay.settle(first=5)
+    assert (await _state_of(harness, fay))[0] == "ademhaling"
+    await fay.send("/start stokt-1")
+    await fay.settle(first=5)
+    assert (await _state_of(harness, fay))[0] == "stokt-1"
+
+
+async def test_a_deep_link_before_the_onboarding_waits_only_when_linkable(
+    harness: Harness,
+) -> None:
+    """A new client's link opens after the onboarding, if it may open at all."""
+    library = harness.services.library
+    assert library.dialogues["ademhaling"].linkable
+    assert not library.dialogues["reflectie"].linkable
+    for who, link, expected in (("Gijs", "reflectie", None), ("Hana", "ademhaling", "ademhaling")):
+        person = harness.person(who)
+        await _onboard_from(person, f"/start {link}")
+        assert (await _state_of(harness, person))[0] == expected, link
+        if expected is None:
+            assert texts.MENU_TITLE in plain(person.last_with_buttons())
+
+
+async def _onboard_from(person: Person, first: str) -> None:
+    """The real onboarding (as tests.harness.onboard walks it), begun with `first`."""
+    await person.send(first)
+    await person.settle(first=10)
+    for label in ONBOARDING_PATH:
+        label = {None: "akkoord", "COUNTRY": "Nederland"}.get(label, label)
+        await person.press(label)
+        await person.settle(first=10)

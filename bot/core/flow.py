@@ -46,13 +46,56 @@ async def after_step(svc: Services, bot: Any, client: Client, result: StepResult
         state = replace(
             result.state, vars={k: v for k, v in result.state.vars.items() if k != DEEPLINK_VAR}
         )
-        if pending in svc.library.dialogues:
-            step = await conversation.run(
-                svc, bot, client, conversation.Started(pending), state=state
-            )
-            await after_step(svc, bot, client, step)
+        target, note = await link_target(svc, client.user_id, pending)
+        if target is None:
+            await show_menu(svc, bot, client, note)
             return
+        if note is not None:
+            await send_text(svc, bot, client.chat_id, note, user_id=client.user_id)
+        step = await conversation.run(svc, bot, client, conversation.Started(target), state=state)
+        await after_step(svc, bot, client, step)
+        return
     await show_menu(svc, bot, client)
+
+
+def linkable(svc: Services, dialogue_id: str) -> bool:
+    """Whether a deep link may open this dialogue (a session or exercise marked `linkable`)."""
+    dialogue = svc.library.dialogues.get(dialogue_id)
+    return dialogue is not None and dialogue.linkable
+
+
+async def link_target(svc: Services, user_id: int, wanted: str) -> tuple[str | None, str | None]:
+    """What a deep link opens for this client, and a note to go with it.
+
+    Only a linkable dialogue opens (None and a note otherwise). A session keeps its module's
+    order: a link past the client's next session opens that next session instead.
+    """
+    lib = svc.library
+    if not linkable(svc, wanted):
+        return None, texts.LINK_CLOSED
+    module = next((m for m in lib.menu.modules if wanted in m.sessions), None)
+    if module is None or lib.dialogues[wanted].kind != "session":
+        return wanted, None
+    async with svc.db.read() as conn:
+        completed = await progress.completed(conn, user_id)
+    earlier = module.sessions[: module.sessions.index(wanted)]
+    if all(s in completed for s in earlier):
+        return wanted, None
+    nearer = menu.next_session(lib, module.id, completed)
+    if nearer is None or nearer not in lib.dialogues:
+        return None, texts.LINK_CLOSED
+    return nearer, texts.LINK_LATER
+
+
+async def open_link(svc: Services, bot: Any, client: Client, wanted: str) -> None:
+    """A deep link of a client who is past the onboarding: the dialogue, or a note and the menu."""
+    target, note = await link_target(svc, client.user_id, wanted)
+    if target is None:
+        await show_menu(svc, bot, client, note)
+        return
+    if note is not None:
+        await send_text(svc, bot, client.chat_id, note, user_id=client.user_id)
+    await begin(svc, bot, client, target)
 
 
 async def begin(svc: Services, bot: Any, client: Client, dialogue_id: str) -> None:

@@ -38,6 +38,11 @@ MENU_BACK = "↩️ Terug naar het menu"
 EXERCISES_TITLE = "Welke oefening wil je doen?"
 PARKED_BACK = "Je was eerder nog ergens mee bezig. Daar kun je verder wanneer je wilt."
 NOTHING_TO_RESUME = "Je bent nu nergens mee bezig. Kies hieronder waar je wilt beginnen."
+# Deep links (t.me/<bot>?start=...) open only sessions and exercises marked linkable.
+LINK_CLOSED = "Deze link kan ik hier niet openen. Kies hieronder waar je wilt beginnen."
+LINK_LATER = (
+    "Die sessie komt later in de module. We beginnen bij de sessie die nu voor jou aan de beurt is."
+)
 
 IDLE_TEXT = (
     "Dank je voor je bericht. Ik ben een bot en lees alleen mee binnen de oefeningen. "

@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core import coach_channel, conversation, keyboards, menu, texts
+from bot.core import coach_channel, conversation, flow, keyboards, menu, texts
 from bot.core.conversation import DEEPLINK_VAR
 from bot.core.flow import after_step, begin, resume, show_menu
 from bot.edge.sender import call, send_text
@@ -60,15 +60,15 @@ async def on_start(update: Update, context: Context) -> None:
         return
     log.info("command start", extra={"user_id": client.user_id})
     wanted = context.args[0] if context.args else None
-    if wanted is not None and wanted not in svc.library.dialogues:
-        wanted = None
     onboarding = svc.library.menu.onboarding
     if not _onboarded(client, svc):
-        extra = {DEEPLINK_VAR: wanted} if wanted else {}
+        # Only a link that may open something waits for the end of the onboarding.
+        keep = wanted is not None and flow.linkable(svc, wanted)
+        extra = {DEEPLINK_VAR: wanted} if keep else {}
         result = await conversation.start_dialogue(svc, context.bot, client, onboarding, **extra)
         await after_step(svc, context.bot, client, result)
     elif wanted is not None:
-        await begin(svc, context.bot, client, wanted)
+        await flow.open_link(svc, context.bot, client, wanted)
     else:
         name = conversation.display_name(client)
         await show_menu(svc, context.bot, client, texts.WELCOME_BACK.format(name=_html(name)))
