@@ -81,6 +81,7 @@ class _Hit:
 # The victim of a partner's act: the writer, or someone the writer tells about.
 _ME = frozenset(("ik", "me", "mij", "mezelf", "i", "me", "myself"))
 _THEM = frozenset(("haar", "hem", "zich", "zichzelf", "hun", "her", "him"))
+_YOU = frozenset(("je", "jou", "jij", "ge", "u", "you"))
 
 
 def _words(items: tuple[str, ...]) -> re.Pattern[str]:
@@ -114,6 +115,14 @@ class RuleCheck:
         self.not_denying = frozenset(g["not_denying"])
         self.fillers = frozenset(f for f in g["fillers"] if "_" not in f)
         self.compiled = tuple(self._compile(grammar, r) for r in ruleset.rules)
+        self._always = [i for i, c in enumerate(self.compiled) if c.trigger.always]
+        self._by_word: dict[str, list[int]] = {}
+        for i, c in enumerate(self.compiled):
+            for word in c.trigger.words:
+                self._by_word.setdefault(word, []).append(i)
+        self._by_prefix = [
+            (i, c) for i, c in enumerate(self.compiled) if c.trigger.prefixes is not None
+        ]
         self.idioms = grammar.any_of(ruleset.idioms)
         self.past = _words(g["past"])
         self.resolved = _words(g["resolved"])
@@ -135,6 +144,10 @@ class RuleCheck:
         self.weak_past = lists["weak_past"]
         self.jokes = lists["joke_markers"]
         self.partners = _WordSet(ruleset.words.get("partner", ""))
+        self._our_child = re.compile(
+            r"(?<![a-z0-9])(?:mijn|onze|ons|de|mn) (?:kinderen|kids|kind|kindje|zoon|zoontje|"
+            r"dochter|dochtertje|baby|kleine|jongste|oudste|jongens|meiden|tweeling)(?![a-z0-9])"
+        )
         self.serious = self._list_pattern(ruleset.words.get("serious", ""))
         self.takes_back = self._list_pattern(ruleset.words.get("takes_back", ""))
         templates: list[str] = []
@@ -147,6 +160,15 @@ class RuleCheck:
             ruleset.real_words,
             vocabulary(templates),
         )
+
+    def _candidates(self, tokens: frozenset[str], sentence: str) -> list[_Compiled]:
+        """The rules whose trigger fires on a sentence, in rule order (one index look-up a word
+        instead of one trigger test a rule)."""
+        found = set(self._always)
+        for word in tokens:
+            found.update(self._by_word.get(word, ()))
+        found.update(i for i, c in self._by_prefix if c.trigger.fires(frozenset(), sentence))
+        return [self.compiled[i] for i in sorted(found)]
 
     def _list_pattern(self, alternatives: str) -> re.Pattern[str] | None:
         """A word list whose items may be several words (`meen_het`), as one regex."""
@@ -322,6 +344,17 @@ class RuleCheck:
                 return ""
             end = b
 
+    def _told_by_someone_else(self, sentence: str, start: int) -> bool:
+        """The sentence is about a person who is not the writer nor a partner ("mijn moeder belde
+        al 6 keer", "mijn kamergenoot schreeuwt tegen haar vriend ..."), with no "me" after."""
+        words = sentence[:start].split()
+        for i, w in enumerate(words):
+            if w in _ME:
+                return False
+            if w in self.others and w not in self.partners and not self._governed(words, i):
+                return not any(x in _ME for x in words[i + 1 :])
+        return False
+
     def _about_someone_else(self, sentence: str, m: re.Match[str], category: Category) -> bool:
         """Is this match someone else's story (a friend, a film), not the writer's?"""
         inside = m.group(0).split()
@@ -329,10 +362,33 @@ class RuleCheck:
             return False
         left, _ = self._clause_bounds(sentence, m.start(), m.end())
         clause = sentence[left : m.start()].split()
+        media = any(w in self.media for w in sentence.split())
+        before = sentence[: m.start()].split()[-2:]
+        if (
+            media
+            and before
+            and (
+                before[-1] in ("over", "about", "rond", "rondom")
+                or (len(before) == 2 and before[0] in ("over", "about") and before[1] != "mijn")
+            )
+        ):
+            # A topic: "een documentaire over zelfbeschadiging", "een podcast over stalking".
+            return True
         if category == "partner_danger":
             # The victim: the writer, unless someone else is named nearer ("dreigt haar ...",
-            # "dat haar man haar bij de keel greep").
-            if any(w in _ME for w in inside):
+            # "dat haar man haar bij de keel greep"). The writer's children are the writer's.
+            # A match that runs into a subordinate clause is about what that clause says ("ze
+            # appt me dat haar vriend haar bedreigt").
+            subs = [i for i, w in enumerate(inside) if w in self.subordinators]
+            if subs:
+                inside = inside[subs[-1] + 1 :]
+            # In quoted speech ("ik maak je af") the "ik" is the speaker and "je" the victim.
+            quoted = any(w in _YOU for w in inside)
+            if any(w in _ME and not (quoted and w == "ik") for w in inside):
+                return False
+            if self._told_by_someone_else(sentence, m.start()):
+                return True
+            if self._our_child.search(sentence):
                 return False
             for i in range(len(clause) - 1, -1, -1):
                 if clause[i] in _ME:
@@ -346,18 +402,6 @@ class RuleCheck:
             if any(w in _THEM and not self._governed(inside, i) for i, w in enumerate(inside)):
                 return True
             return any(w in self.media for w in sentence.split())
-        media = any(w in self.media for w in sentence.split())
-        before = sentence[: m.start()].split()[-2:]
-        if (
-            media
-            and before
-            and (
-                before[-1] in ("over", "about", "rond", "rondom")
-                or (len(before) == 2 and before[0] in ("over", "about") and before[1] != "mijn")
-            )
-        ):
-            # A topic: "een documentaire over zelfbeschadiging", "een podcast over stalking".
-            return True
         subject = self._subject(sentence, m.start())
         if subject:
             return subject == "other"
@@ -384,7 +428,7 @@ class RuleCheck:
     # --- one rule -------------------------------------------------------------------------
 
     def _match_rule(
-        self, c: _Compiled, sentence: str, message: str, nearby: str
+        self, c: _Compiled, sentence: str, message: str, nearby: str, around: str
     ) -> tuple[_Hit | None, str]:
         """Does the rule fire in this sentence? Returns the hit or the guard that stopped it."""
         if c.phrases is not None:
@@ -399,7 +443,9 @@ class RuleCheck:
                     return None, dropped
                 if i == 0:
                     anchors = found  # the first group carries the position for the guards
-        if c.needs is not None and not c.needs.search(sentence):
+        # What a rule needs may stand in the sentence before or after ('"Ik maak je af." Dat
+        # stuurde hij.').
+        if c.needs is not None and not c.needs.search(around):
             return None, ""
         # A hint's innocent context may also follow in the next sentence ("ik ben op. tien uur
         # gewerkt"); a clear signal's must be in its own.
@@ -458,11 +504,12 @@ class RuleCheck:
         for number, sentence in enumerate(sentences):
             tokens = frozenset(sentence.split())
             taken_back = self.takes_back is not None and self.takes_back.search(sentence)
-            for compiled in self.compiled:
-                if compiled.rule.name in fired or not compiled.trigger.fires(tokens, sentence):
+            for compiled in self._candidates(tokens, sentence):
+                if compiled.rule.name in fired:
                     continue
                 nearby = " . ".join(sentences[number : number + 2])
-                hit, why = self._match_rule(compiled, sentence, message, nearby)
+                around = " . ".join(sentences[max(0, number - 1) : number + 2])
+                hit, why = self._match_rule(compiled, sentence, message, nearby, around)
                 if hit is not None and hit.weight < CRISIS_AT and taken_back:
                     # "nee, ik bedoelde niet dat ik wil verdwijnen": the hint is taken back.
                     hit, why = None, "negated"

@@ -94,10 +94,15 @@ def compile_error(template: str, guards: Mapping[str, tuple[str, ...]]) -> str:
     return ""
 
 
-# Words too common to make a good trigger for a rule (see `trigger`).
-_COMMON = frozenset(
-    "ik me mij mijn het de een er hij ze zij dat wil ga is ben heb van voor op aan".split()
-)
+# Words too common to make a good trigger for a rule (see `trigger`), most common first: another
+# mandatory word of the template is checked first, and among common ones the least common.
+_COMMON_RANKED = """de en het ik een van dat is niet je die in te op hij ze met zijn er maar
+    voor me aan als wat dan heb ben mijn was om al nog ook naar wel bij zo zij of mij nu kan
+    had door over geen hem meer haar uit heeft gewoon echt wil ga gaat dit hebben word wordt werd
+    tot we wij jij jou u deze doe doen zou zal moet kon weer nooit tegen na laat kom komt alles
+    iets hier daar dus toch want hun zich ons onze i""".split()
+_RANK = {w: len(_COMMON_RANKED) - i for i, w in enumerate(_COMMON_RANKED)}
+_COMMON = frozenset(_RANK)
 
 
 @dataclass(frozen=True)
@@ -114,14 +119,15 @@ class Trigger:
         return self.prefixes is not None and self.prefixes.search(sentence) is not None
 
 
-def _token_options(token: str) -> tuple[list[str], bool] | None:
-    """First words of a mandatory template token's alternatives; None if not usable."""
+def _token_options(token: str) -> tuple[list[str], int] | None:
+    """First words of a mandatory template token's alternatives and how common the most common
+    of them is (0: none is common); None if not usable."""
     if token in ("..", "...", "$") or token.startswith(("[", "!")):
         return None
     firsts = [alt.split("_")[0] for alt in token.split("|")]
     if not all(re.fullmatch(r"[a-z]+\*?", w) for w in firsts):
         return None
-    return firsts, any(w in _COMMON for w in firsts)
+    return firsts, max(_RANK.get(w, 0) for w in firsts)
 
 
 def _best_options(templates: Iterable[str]) -> list[str] | None:

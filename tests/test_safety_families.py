@@ -283,3 +283,32 @@ EVERYDAY_ACTS = _cases(
 @pytest.mark.parametrize(("text", "expected"), EVERYDAY_ACTS)
 def test_selfharm_and_overdose_in_everyday_verbs(text: str, expected: str) -> None:
     assert level(text) == expected, why(text)
+
+
+# --- partner danger: quoted threats, children, weapons, hiding, violence told -----------------
+
+PARTNER = _cases(
+    crisis=[
+        '"Als je de stekker eruit trekt, ben je je leven niet meer zeker." Dat appte hij gisteren.',
+        "hij zei dat hij me in elkaar trapt als ik nog eens naar mijn moeder ga",
+        "toen ik de deur wilde uitgaan trok hij me aan mijn haren door de gang",
+        "ik kreeg een vuist in mijn buik omdat het eten te laat was, hij was woedend",
+        "hij dreigt dat ik de kinderen nooit meer zie als ik aangifte doe",
+        "mijn zoontje zag hoe hij me tegen de kast duwde",
+        "hij pakte het broodmes en zwaaide ermee voor mijn gezicht",
+        "ik zit op de wc van het station, hij rijdt rondjes om me te zoeken",
+    ],
+    ok=[
+        "mijn neefje van 5 roept 'ik maak je dood!' tegen de kat als hij boos is",
+        "mijn buurvrouw zei dat haar man haar bij de keel greep, hoe kan ik haar helpen?",
+        "ik kreeg een klap van de molen toen ik het nieuws hoorde",
+        "hij pakte het broodmes om de taart aan te snijden voor mijn verjaardag",
+        "we speelden tikkertje en hij duwde me in het zwembad, haha",
+    ],
+    unclear=["hij belt al 30 keer, ik weet niet wat hij wil"],
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), PARTNER)
+def test_partner_danger_families(text: str, expected: str) -> None:
+    assert level(text) == expected, why(text)

@@ -106,6 +106,9 @@ EXTRA = {
     "nobody_knows": "niemand weet dat ik hier ben",
     "told_someone_first": "ik wilde het even aan iemand vertellen",
     "walks_into_water": "ik loop de zee in en kom niet terug",
+    "child_hurt_or_witness": "mijn dochter zag hoe hij me tegen de muur duwde",
+    "hits_again": "hij slaat weer",
+    "injury_told": "hij heeft me zo hard geduwd, ik kreeg geen lucht meer",
 }
 
 
