@@ -397,6 +397,15 @@ class Sandbox:
             stored = world.store_file("audio", media.mp3(), "audio/mpeg", duration=1)
         return {kind: media_json(kind, stored)}
 
+    def push_raw_update(self, update: dict[str, Any]) -> dict[str, Any] | None:
+        """Test only: queue an update for the bot exactly as given, unchecked.
+
+        For updates no person could make through this API, such as a message whose `poll` lacks
+        fields the Bot API always sends, or the same update_id delivered twice. An update_id is
+        added when missing. Returns the queued update, or None when allowed_updates exclude it.
+        """
+        return self.world.push_raw(update)
+
     async def edit_text(
         self, user_id: int, chat_id: int, message_id: int, text: str
     ) -> dict[str, Any]:

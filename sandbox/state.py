@@ -343,6 +343,20 @@ class World:
         self.update_signal.fire()
         return update
 
+    def push_raw(self, update: dict[str, Any]) -> dict[str, Any] | None:
+        """Queue an update exactly as given (an update_id is added when it has none)."""
+        kinds = [k for k in update if k != "update_id"]
+        if len(kinds) != 1:
+            raise ValueError(f"an update has exactly one field besides update_id, got {kinds}")
+        if kinds[0] not in self.allowed_updates:
+            return None
+        raw = copy.deepcopy(update)
+        if "update_id" not in raw:
+            raw = {"update_id": next(self._update_ids), **raw}
+        self.updates.append(raw)
+        self.update_signal.fire()
+        return raw
+
     def new_callback(self, user_id: int, chat_id: int, message_id: int) -> tuple[str, Any]:
         """A fresh callback query id and the future its answer will resolve."""
         qid = str(4_000_000_000_000 + next(self._callback_ids))

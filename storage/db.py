@@ -143,6 +143,11 @@ class Database:
             finally:
                 self._write_owner = None
 
+    def in_transaction(self) -> bool:
+        """Whether the running task is inside a db.transaction() (so it must not enter another)."""
+        task = asyncio.current_task()
+        return task is not None and task is self._write_owner
+
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
         """A consistent read-only snapshot on a pooled connection (WAL: the writer goes on)."""
@@ -165,7 +170,7 @@ class Database:
         After an erasure, so that deleted rows live on in no old page of the -wal file. Waits
         for readers up to busy_timeout; returns False when they kept the log busy.
         """
-        if asyncio.current_task() is self._write_owner and self._write_owner is not None:
+        if self.in_transaction():
             raise RuntimeError("db.checkpoint() called inside a db.transaction()")
         async with self._write_lock:
             try:

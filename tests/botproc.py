@@ -3,7 +3,7 @@
 Used by the crash test (SIGKILL mid-load) and by bench/throughput.py (a separate process, so the
 bot's CPU time and resident memory can be measured apart from the sandbox and the clients).
 
-    python tests/botproc.py DB BASE_URL FILE_URL TOKEN [--echo] [--rate R] [--profile OUT]
+    python tests/botproc.py DB BASE_URL FILE_URL TOKEN [--echo] [--rate R] [--profile OUT] [--log L]
 
 Prints "ready" on stdout once it polls; runs until SIGTERM/SIGINT (or SIGKILL).
 """
@@ -97,6 +97,10 @@ async def main(args: argparse.Namespace) -> None:
             await app.updater.stop()
             await app.stop()
         return
+    if args.log:
+        from bot.edge import logs
+
+        logs.setup(args.log)  # as `coachbot run` does: to stderr, ids only
     config = Config(
         telegram=TelegramConfig(
             token=args.token,
@@ -124,6 +128,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--echo", action="store_true", help="a bare PTB echo bot instead of ours")
     p.add_argument("--rate", type=float, default=30.0, help="AIORateLimiter overall rate")
     p.add_argument("--jobs", action="store_true", help="run the check-in sweep job")
+    p.add_argument("--log", default="", help="log at this level to stderr, as `coachbot run` does")
     p.add_argument(
         "--profile",
         default="",

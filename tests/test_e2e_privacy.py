@@ -3,6 +3,7 @@ retention, and client text that must stay text."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +24,19 @@ Rows = dict[str, list[tuple[Any, ...]]]
 
 
 async def dump(h: Harness) -> Rows:
-    """Every row of every table in the database (walks sqlite_master)."""
+    """Every row of every table in the database (walks sqlite_master).
+
+    First the inbox settles: an update the client already got an answer to may still be pending
+    for a moment (ends are written in batches); once ended, its row keeps nothing of them.
+    """
+    for _ in range(100):
+        async with h.services.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT count(*) FROM inbox WHERE status = 'pending'"
+            )
+        if list(rows)[0][0] == 0:
+            break
+        await asyncio.sleep(0.05)
     async with h.services.db.read() as conn:
         names = [
             str(r[0])

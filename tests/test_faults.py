@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from bot.core import texts
+from bot.edge.inbox import UNSTORED_NOTE
+from bot.routing.application import POLLER_KEY
 from storage import journal
 from storage.errors import StorageFull
 from tests.harness import Harness, Person, buttons, onboard, plain
@@ -71,7 +73,7 @@ async def test_chaos_the_bot_recovers_and_nobody_is_left_without_an_answer(
     assert any(method == "getUpdates" for method, _ in applied), "polling was never hit"
     await asyncio.sleep(2.5)  # the last retries run out
     # Recovered by itself: still polling, and every client gets /verder answered and goes on.
-    assert harness.bot is not None and harness.bot.app.updater.running
+    assert harness.bot is not None and harness.bot.app.bot_data[POLLER_KEY].running
     for c in clients:
         await settle(sb, c.user_id, 0.0)
         await sb.send_text(c.user_id, "/verder")
@@ -158,29 +160,29 @@ async def test_database_locked_by_another_process_the_bot_waits(harness: Harness
     assert await stored_answers(harness, cleo.id) == ["Ik merk dat ik wil terugtrekken"]
 
 
-async def test_database_locked_too_long_a_clear_error_then_on(
+async def test_database_locked_too_long_a_clear_note_then_the_answer_is_taken(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # busy_timeout is 5 s: a lock of 7 s is longer than the bot waits.
+    # busy_timeout is 5 s: a lock of 7 s is longer than the bot waits to store an update.
     dirk = harness.person("Dirk")
     await onboard(dirk)
     await to_question(dirk)
     locker = await lock_database(harness.db_path, 7.0)
-    with caplog.at_level(logging.ERROR, logger="bot.routing.handlers"):
+    with caplog.at_level(logging.ERROR, logger="bot.edge.polling"):
         await dirk.send("Ik zou willen vertragen")
         (got,) = await dirk.expect(timeout=15)
-    assert plain(got) == texts.SOMETHING_WENT_WRONG.replace("<b>", "").replace("</b>", "")
-    assert any("StorageBusy" in r.getMessage() for r in caplog.records)
+    # Not stored, so not confirmed to Telegram: the client hears it waits, not that it is lost.
+    assert plain(got) == UNSTORED_NOTE
+    assert any("not stored" in r.getMessage() for r in caplog.records)
     await locker.wait()
-    # The answer was not taken; the same question comes back and the answer is stored now.
-    await dirk.send("/verder")
-    await dirk.settle()
-    await dirk.send("Ik zou willen vertragen")
-    await dirk.settle()
+    # Once the lock is gone the update is stored and handled: the answer is taken, once,
+    # without the client sending it again.
+    got = await dirk.settle(1.0, first=10)
+    assert got and texts.SOMETHING_WENT_WRONG not in plain(got[0])
     assert await stored_answers(harness, dirk.id) == ["Ik zou willen vertragen"]
 
 
-async def test_disk_full_a_clear_error_and_no_corruption(
+async def test_disk_full_a_clear_note_and_no_corruption(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     eva = harness.person("Eva")
@@ -199,8 +201,11 @@ async def test_disk_full_a_clear_error_and_no_corruption(
             async with db.transaction() as conn:
                 await conn.execute("INSERT INTO filler VALUES (zeroblob(200))")
     big = "Ik merk spanning in mijn schouders. " * 110  # ~4000 characters
-    # The room left inside the tables' own pages takes a few answers; then it is full.
-    with caplog.at_level(logging.ERROR, logger="bot.routing.handlers"):
+    told = (texts.SOMETHING_WENT_WRONG, UNSTORED_NOTE)
+    # The room left inside the tables' own pages takes a few answers; then it is full: either
+    # the inbox cannot store the update (it waits at Telegram, unconfirmed, and the client is
+    # told so), or the handler cannot store the answer (the client is told to send it again).
+    with caplog.at_level(logging.ERROR):
         for attempt in range(8):
             if attempt:
                 await eva.send("/menu")
@@ -209,23 +214,32 @@ async def test_disk_full_a_clear_error_and_no_corruption(
             await eva.send(big)
             (got,) = await eva.expect(timeout=10)
             await eva.settle()
-            if plain(got) == texts.SOMETHING_WENT_WRONG:
+            if plain(got) in told:
                 break
     kept = await stored_answers(harness, eva.id)
-    assert plain(got) == texts.SOMETHING_WENT_WRONG
-    failures = [r for r in caplog.records if "handler failed" in r.getMessage()]
-    assert failures and "StorageFull" in failures[0].getMessage()
-    assert "disk is full" in str(failures[0].exc_info[1])
+    assert plain(got) in told
+    waiting = plain(got) == UNSTORED_NOTE
+    if waiting:
+        failures = [r for r in caplog.records if "not stored" in r.getMessage()]
+        assert failures and "disk is full" in failures[0].getMessage()
+    else:
+        failures = [r for r in caplog.records if "handler failed" in r.getMessage()]
+        assert failures and "StorageFull" in failures[0].getMessage()
+        assert "disk is full" in str(failures[0].exc_info[1])
     assert kept == [big] * attempt
     # No corruption: the file checks out, and once there is room again the bot goes on.
     assert (await (await writer.execute("PRAGMA integrity_check")).fetchone())[0] == "ok"
     await writer.execute("PRAGMA max_page_count = 1073741823")
     async with db.transaction() as conn:
         await conn.execute("DROP TABLE filler")
-    await eva.send("/verder")
-    await eva.settle()
-    await eva.send(big)
-    await eva.settle()
+    if waiting:
+        # The update that waited is stored and handled by itself, without being sent again.
+        await eva.settle(1.0, first=40)
+    else:
+        await eva.send("/verder")
+        await eva.settle()
+        await eva.send(big)
+        await eva.settle()
     assert await stored_answers(harness, eva.id) == [big] * (attempt + 1)
     conn = sqlite3.connect(f"file:{harness.db_path}?mode=ro", uri=True)
     try:

@@ -25,6 +25,7 @@ from bot.edge.services import Clock, services
 from bot.routing.application import (
     announce,
     build_application,
+    close_inbox,
     load_dialogues,
     start_updates,
     stop_updates,
@@ -96,6 +97,7 @@ class LocalBot:
             await stop_updates(self.app)
             if self.app.running:
                 await self.app.stop()
+            await close_inbox(self.app)
             await self.app.shutdown()
             self.app = None
         if self.db is not None:

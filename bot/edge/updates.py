@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+if TYPE_CHECKING:
+    from bot.edge.inbox import Inbox
 
 
 def update_key(update: object) -> int | None:
@@ -28,22 +31,30 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Runs updates concurrently, except that updates with the same key wait for each other.
 
     asyncio.Lock wakes waiters in FIFO order and the Application starts update tasks in the
-    order Telegram delivered them, so one client's updates run in their order.
+    order Telegram delivered them, so one client's updates run in their order. With an inbox
+    (bot/edge/inbox.py), the inbox counts and marks each of its updates around the handlers.
     """
 
     def __init__(self, max_concurrent_updates: int = 256) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
+        self.inbox: Inbox | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Await the handler coroutine under the lock of the update's chat."""
         key = update_key(update)
         if key is None:
-            await coroutine
+            await self._run(update, coroutine)
             return
         async with self.hold(key):
+            await self._run(update, coroutine)
+
+    async def _run(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if self.inbox is None or not asyncio.iscoroutine(coroutine):
             await coroutine
+        else:
+            await self.inbox.handle(update, coroutine)
 
     @contextlib.asynccontextmanager
     async def hold(self, key: int) -> AsyncIterator[None]:

@@ -1,7 +1,9 @@
 """Webhook mode: our own small HTTP endpoint, so the secret token is compared in constant time.
 
 python-telegram-bot's built-in webhook server compares the secret with `!=`; here the header is
-checked with `hmac.compare_digest` before the body is even parsed.
+checked with `hmac.compare_digest` before the body is even parsed. An update is stored in the
+inbox (bot/edge/inbox.py) before Telegram gets its 200; one the library cannot parse is stored,
+answered 200 and set aside there, so Telegram does not deliver it again and again.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from telegram import Update
+
+from bot.edge.inbox import Inbox, update_id_of
+from storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +30,10 @@ def secret_matches(given: str | None, expected: str) -> bool:
 
 
 class WebhookServer:
-    """Receives updates from Telegram and hands them to the Application's update queue."""
+    """Receives updates from Telegram and stores them in the inbox before answering 200."""
 
-    def __init__(self, app: Any, *, secret: str, listen: str, port: int) -> None:
-        self.app = app
+    def __init__(self, inbox: Inbox, *, secret: str, listen: str, port: int) -> None:
+        self.inbox = inbox
         self.secret = secret
         self.listen = listen
         self.port = port
@@ -42,12 +46,19 @@ class WebhookServer:
         if request.content_length is not None and request.content_length > MAX_BODY:
             return web.Response(status=413)
         try:
-            data = await request.json()
-            update = Update.de_json(data, self.app.bot)
-        except (ValueError, TypeError, KeyError):
+            data: Any = await request.json()
+        except ValueError:
+            data = None
+        if update_id_of(data) is None:
             log.warning("webhook request with a body that is not an update refused")
             return web.Response(status=400)
-        await self.app.update_queue.put(update)
+        try:
+            await self.inbox.receive([data])
+        except StorageError as exc:
+            # Not stored, so not acknowledged: Telegram delivers it again later.
+            log.error("webhook: update not stored (%s); Telegram will send it again", exc)
+            await self.inbox.tell_unstored([data])
+            return web.Response(status=503)
         return web.Response(status=200)
 
     async def start(self) -> int:

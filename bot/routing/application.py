@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from telegram import BotCommand
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 import safety
 from bot.core import texts
 from bot.edge import logs
 from bot.edge.config import Config, require_token
+from bot.edge.inbox import Inbox, InboxRateLimiter
+from bot.edge.polling import Poller
 from bot.edge.services import SERVICES_KEY, Clock, Services, SystemClock, services
 from bot.edge.updates import PerChatUpdateProcessor
 from bot.edge.webhook import WebhookServer
@@ -29,6 +31,11 @@ from dialogues import Library, check_library, load_library
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+INBOX_KEY = "coachbot.inbox"
+POLLER_KEY = "coachbot.poller"
+WEBHOOK_KEY = "coachbot.webhook"
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 
 
 class StartupError(Exception):
@@ -64,24 +71,25 @@ def build_application(
     *,
     clock: Clock | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The Application with our handlers, pacing and per-client ordering."""
+    """The Application with our handlers, pacing, per-client ordering and the inbox."""
     require_token(config)
     logs.quiet_libraries()
     t = config.telegram
     processor = PerChatUpdateProcessor(256)
+    limiter = InboxRateLimiter(
+        overall_max_rate=t.global_rate,
+        overall_time_period=1,
+        group_max_rate=t.group_rate_per_minute,
+        group_time_period=60,
+        max_retries=t.max_retries,
+    )
+    # No Updater: updates come through the inbox (bot/edge/polling.py, bot/edge/webhook.py).
     builder = (
         ApplicationBuilder()
         .token(t.token)
         .concurrent_updates(processor)
-        .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=t.global_rate,
-                overall_time_period=1,
-                group_max_rate=t.group_rate_per_minute,
-                group_time_period=60,
-                max_retries=t.max_retries,
-            )
-        )
+        .rate_limiter(limiter)
+        .updater(None)
     )
     if t.base_url:
         builder = builder.base_url(t.base_url)
@@ -91,6 +99,10 @@ def build_application(
     # do not take it (editMessageReplyMarkup), which the Bot API spec does not allow. Every send
     # passes its parse mode itself (bot/sender.py).
     app = builder.build()
+    inbox = Inbox(app, db)
+    processor.inbox = inbox
+    limiter.inbox = inbox
+    app.bot_data[INBOX_KEY] = inbox
     app.bot_data[SERVICES_KEY] = Services(
         config=config, db=db, library=library, clock=clock or SystemClock(), processor=processor
     )
@@ -135,34 +147,52 @@ async def serve(
             await stop.wait()
             await stop_updates(app)
             await app.stop()
+            await close_inbox(app)
     finally:
         await db.close()
 
 
-async def start_updates(app: Application[Any, Any, Any, Any, Any, Any], config: Config) -> Any:
-    """Start receiving updates: long polling, or our webhook endpoint with a secret token.
+def inbox_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Inbox:
+    """The Application's inbox."""
+    inbox = app.bot_data[INBOX_KEY]
+    assert isinstance(inbox, Inbox)
+    return inbox
 
-    Returns the WebhookServer in webhook mode (stop it with `stop_updates`), else None.
+
+async def start_updates(app: Application[Any, Any, Any, Any, Any, Any], config: Config) -> Any:
+    """Start receiving updates into the inbox: long polling, or our webhook with a secret token.
+
+    First the inbox takes up what an earlier run stored and did not finish. Returns the
+    WebhookServer in webhook mode, else the Poller (stop either with `stop_updates`).
     """
-    allowed = ["message", "edited_message", "callback_query", "my_chat_member"]
+    inbox = inbox_of(app)
+    await inbox.start()
+    allowed = list(ALLOWED_UPDATES)
     if config.telegram.mode == "webhook":
         w = config.webhook
-        server = WebhookServer(app, secret=w.secret_token, listen=w.listen, port=w.port)
+        server = WebhookServer(inbox, secret=w.secret_token, listen=w.listen, port=w.port)
         await server.start()
         await app.bot.set_webhook(url=w.url, secret_token=w.secret_token, allowed_updates=allowed)
-        app.bot_data["coachbot.webhook"] = server
+        app.bot_data[WEBHOOK_KEY] = server
         return server
-    assert app.updater is not None
-    await app.updater.start_polling(
-        poll_interval=0.0, timeout=10, allowed_updates=allowed, drop_pending_updates=False
-    )
-    return None
+    poller = Poller(app.bot, inbox, allowed)
+    await poller.start()
+    app.bot_data[POLLER_KEY] = poller
+    return poller
 
 
 async def stop_updates(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Stop polling, or the webhook endpoint."""
-    server = app.bot_data.pop("coachbot.webhook", None)
+    """Stop polling, or the webhook endpoint (what is stored and not handled waits in SQLite)."""
+    server = app.bot_data.pop(WEBHOOK_KEY, None)
     if server is not None:
         await server.stop()
-    if app.updater is not None and app.updater.running:
-        await app.updater.stop()
+    poller = app.bot_data.pop(POLLER_KEY, None)
+    if poller is not None:
+        await poller.stop()
+
+
+async def close_inbox(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """After `app.stop()` (every fed update handled): write the inbox's last ends."""
+    inbox = app.bot_data.get(INBOX_KEY)
+    if isinstance(inbox, Inbox):
+        await inbox.stop()

@@ -1,0 +1,362 @@
+"""The durable inbox: every update is stored in SQLite before Telegram is told it arrived, then
+handled from there.
+
+The path of one update (polling: `bot/edge/polling.py`; webhook: `bot/edge/webhook.py`):
+
+1. `receive()` stores the raw JSON (keyed by `update_id`, so a repeat is ignored) and only then
+   lets the caller confirm it to Telegram (the next getUpdates offset, or the webhook's 200).
+2. The JSON is parsed with `Update.de_json` and put on the Application's update queue; one that
+   cannot be parsed is set aside at once (counted, logged without its content).
+3. `handle()` runs under the client's lock (`bot/edge/updates.py`): it counts a try, then runs the
+   handlers with `storage.inbox.current` set, and ends the row as done afterwards (in batches).
+   An update tried `MAX_TRIES` times without ending (each try cut off by a crash before it
+   changed anything) is set aside instead.
+
+What "changed anything" means, and why it matters after a crash: the first commit of a handling
+marks the row's `effects` in the same transaction (storage/db.py), and `before_request()` marks
+it before the first Bot API request (the rate limiter calls it). At start-up (`start()`), a
+pending row with effects was cut off half-way and is not handled again (that could send or store
+something twice); one without effects changed nothing yet and is handled now, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Coroutine, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter
+
+from storage import StorageError, inbox
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+# Tries before an update whose handling keeps being cut off is set aside.
+MAX_TRIES = 3
+# Ended rows are kept this long (Telegram keeps unconfirmed updates for 24 hours), then pruned.
+KEEP_ENDED = timedelta(days=2)
+PRUNE_EVERY = timedelta(hours=1)
+# Said once per update to a client whose update could not be stored (a full disk, a database
+# locked too long): Telegram keeps it and delivers it again until it is stored.
+UNSTORED_NOTE = (
+    "Het lukt me nu even niet om je bericht te verwerken. Het is niet weg: ik probeer het zo "
+    "opnieuw. Je hoeft niets opnieuw te sturen."
+)
+TOLD_MAX = 10_000
+
+
+def describe(raw: dict[str, Any]) -> tuple[str, int | None]:
+    """The kind of an update ("message", "callback_query", ...) and its sender's id, if any."""
+    for key, value in raw.items():
+        if key == "update_id":
+            continue
+        sender = value.get("from") if isinstance(value, dict) else None
+        user_id = sender.get("id") if isinstance(sender, dict) else None
+        if isinstance(user_id, bool) or not isinstance(user_id, int):
+            user_id = None
+        return key, user_id
+    return "unknown", None
+
+
+def private_chat_of(raw: object) -> int | None:
+    """The private chat a raw update comes from (a client's), or None."""
+    if not isinstance(raw, dict):
+        return None
+    for key in ("message", "edited_message"):
+        message = raw.get(key)
+        chat = message.get("chat") if isinstance(message, dict) else None
+        if isinstance(chat, dict) and chat.get("type") == "private":
+            chat_id = chat.get("id")
+            return chat_id if isinstance(chat_id, int) and not isinstance(chat_id, bool) else None
+    query = raw.get("callback_query")
+    message = query.get("message") if isinstance(query, dict) else None
+    chat = message.get("chat") if isinstance(message, dict) else None
+    if isinstance(chat, dict) and chat.get("type") == "private":
+        chat_id = chat.get("id")
+        return chat_id if isinstance(chat_id, int) and not isinstance(chat_id, bool) else None
+    return None
+
+
+def update_id_of(raw: object) -> int | None:
+    """The update_id of a raw update, or None when it has none (then it is no update)."""
+    if not isinstance(raw, dict):
+        return None
+    value = raw.get("update_id")
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
+class Inbox:
+    """Stores updates before they are acknowledged and feeds them to the Application."""
+
+    def __init__(self, app: Any, db: Database) -> None:
+        self.app = app
+        self.db = db
+        # Updates put on the update queue and not ended yet (by update_id).
+        self._fed: set[int] = set()
+        self._receive_lock = asyncio.Lock()
+        self._done: list[int] = []
+        self._wake = asyncio.Event()
+        self._flusher: asyncio.Task[None] | None = None
+        self._last_prune: datetime | None = None
+        self._told: set[int] = set()
+        self.set_aside = 0
+
+    # -- start and stop ---------------------------------------------------------------------
+
+    async def start(self) -> int:
+        """Take up what a previous run stored and did not finish; returns how many are fed."""
+        now = datetime.now(UTC)
+        async with self.db.transaction() as conn:
+            cut_off = await inbox.interrupted(conn, now)
+            waiting = await inbox.pending(conn)
+            await inbox.prune(conn, now - KEEP_ENDED)
+        self._last_prune = now
+        if cut_off:
+            log.warning(
+                "inbox: %d update(s) were cut off after they had changed something; "
+                "not handled again",
+                cut_off,
+            )
+        for row in waiting:
+            try:
+                raw = json.loads(row.raw)
+            except ValueError:
+                raw = None
+            await self._feed(row.update_id, raw, row.kind, row.user_id)
+        if waiting:
+            log.info("inbox: %d stored update(s) taken up after a restart", len(waiting))
+        if self._flusher is None:
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
+        return len(waiting)
+
+    async def stop(self) -> None:
+        """Write the last ends; call after the Application stopped handling updates."""
+        if self._flusher is not None:
+            self._flusher.cancel()
+            try:
+                await self._flusher
+            except asyncio.CancelledError:
+                pass
+            self._flusher = None
+        await self._flush()
+
+    # -- arriving ---------------------------------------------------------------------------
+
+    async def receive(self, raws: Sequence[object]) -> list[int]:
+        """Store updates, then feed the new ones; returns their ids.
+
+        Raises StorageError when they could not be stored: then the caller must not confirm
+        them to Telegram, which will deliver them again.
+        """
+        incoming: list[inbox.Incoming] = []
+        parsed: dict[int, dict[str, Any]] = {}
+        for raw in raws:
+            update_id = update_id_of(raw)
+            if update_id is None:
+                log.warning("inbox: an item without an update_id was ignored")
+                continue
+            assert isinstance(raw, dict)
+            kind, user_id = describe(raw)
+            text = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+            incoming.append(inbox.Incoming(update_id, user_id, kind, text))
+            parsed[update_id] = raw
+        if not incoming:
+            return []
+        async with self._receive_lock:
+            async with self.db.transaction() as conn:
+                new = await inbox.store(conn, incoming, datetime.now(UTC))
+            # Still under the lock, so updates are fed in the order they were stored.
+            for update_id in new:
+                raw = parsed[update_id]
+                kind, user_id = describe(raw)
+                await self._feed(update_id, raw, kind, user_id)
+        return new
+
+    async def tell_unstored(self, raws: Sequence[object]) -> None:
+        """After receive() failed: tell each client once that their update waits (not lost)."""
+        for raw in raws:
+            update_id, chat_id = update_id_of(raw), private_chat_of(raw)
+            if update_id is None or chat_id is None or update_id in self._told:
+                continue
+            if len(self._told) >= TOLD_MAX:
+                self._told.clear()
+            self._told.add(update_id)
+            try:
+                await self.app.bot.send_message(chat_id, UNSTORED_NOTE)
+            except TelegramError as exc:
+                log.warning("inbox: could not tell a client: %s", type(exc).__name__)
+
+    async def _feed(self, update_id: int, raw: object, kind: str, user_id: int | None) -> None:
+        """Parse a stored update and put it on the update queue, or set it aside."""
+        if update_id in self._fed:
+            return
+        try:
+            update = Update.de_json(raw, self.app.bot) if isinstance(raw, dict) else None
+        except Exception as exc:
+            # Telegram sent something this library cannot read (a field it requires is missing):
+            # a strange message, not a bug of ours. Never log it: it holds client text.
+            await self._set_aside(update_id, "unparseable", type(exc).__name__, kind, user_id)
+            return
+        if update is None:
+            await self._set_aside(update_id, "unparseable", "empty", kind, user_id)
+            return
+        self._fed.add(update_id)
+        self.app.update_queue.put_nowait(update)
+
+    async def _set_aside(
+        self, update_id: int, reason: str, detail: str, kind: str, user_id: int | None
+    ) -> None:
+        try:
+            async with self.db.transaction() as conn:
+                await inbox.finish(conn, [update_id], datetime.now(UTC), "set_aside", reason)
+        except StorageError as exc:
+            # It stays pending and is looked at again at the next start.
+            log.error("inbox: could not set update %d aside: %s", update_id, exc)
+        self.set_aside += 1
+        log.warning(
+            "inbox: update %d set aside (%s: %s); %d set aside since start",
+            update_id,
+            reason,
+            detail,
+            self.set_aside,
+            extra={"kind": kind, "user_id": user_id},
+        )
+
+    # -- handling ---------------------------------------------------------------------------
+
+    async def handle(self, update: object, coroutine: Coroutine[Any, Any, Any]) -> None:
+        """Run the handlers of one update (under its client's lock), counted and marked."""
+        update_id = getattr(update, "update_id", None)
+        if not isinstance(update_id, int) or update_id not in self._fed:
+            await coroutine  # not from the inbox (a test feeding the Application directly)
+            return
+        try:
+            async with self.db.transaction() as conn:
+                tries = await inbox.begin(conn, update_id)
+        except StorageError as exc:
+            # Handle it anyway: the client should not wait for the disk. Only the count of
+            # tries is missing.
+            log.error("inbox: could not count a try of update %d: %s", update_id, exc)
+            tries = 1
+        if tries is None:
+            # Erased with its client while it waited (the client wrote after /vergeetmij).
+            self._fed.discard(update_id)
+            await coroutine
+            return
+        if tries > MAX_TRIES:
+            coroutine.close()
+            self._fed.discard(update_id)
+            kind, user_id = _kind_and_user(update)
+            await self._set_aside(update_id, "kept failing", f"{tries - 1} tries", kind, user_id)
+            return
+        handling = inbox.Handling(update_id)
+        token = inbox.current.set(handling)
+        try:
+            await coroutine
+        except Exception:
+            self._end(handling)
+            raise
+        else:
+            self._end(handling)
+        finally:
+            # A cancelled handling (shutdown) stays pending; the next start decides by effects.
+            inbox.current.reset(token)
+
+    def _end(self, handling: inbox.Handling) -> None:
+        handling.finished = True
+        self._fed.discard(handling.update_id)
+        self._done.append(handling.update_id)
+        self._wake.set()
+
+    async def before_request(self, endpoint: str) -> None:
+        """Before a Bot API request: mark the update being handled as having effects."""
+        handling = inbox.current.get()
+        if handling is None or handling.effects or handling.finished:
+            return
+        if endpoint.lower().startswith("get") or self.db.in_transaction():
+            # Reads change nothing; inside a transaction its own commit marks it.
+            return
+        try:
+            async with self.db.transaction():
+                pass  # the commit marks the effects (storage.db.Database.transaction)
+        except StorageError as exc:
+            # Send anyway: after a crash the update might then be handled twice, which is
+            # better than leaving the client without an answer now.
+            log.error("inbox: could not mark update %d: %s", handling.update_id, exc)
+
+    # -- ending, in batches -----------------------------------------------------------------
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if not await self._flush():
+                await asyncio.sleep(1.0)
+                self._wake.set()
+
+    async def _flush(self) -> bool:
+        """End the handled updates in one transaction (and prune now and then); False if not."""
+        ids, self._done = self._done, []
+        now = datetime.now(UTC)
+        prune = self._last_prune is None or now - self._last_prune >= PRUNE_EVERY
+        if not ids and not prune:
+            return True
+        try:
+            async with self.db.transaction() as conn:
+                if ids:
+                    await inbox.finish(conn, ids, now)
+                if prune:
+                    await inbox.prune(conn, now - KEEP_ENDED)
+        except StorageError as exc:
+            # Tried again in a moment. Should the bot stop first, they stay pending: at the
+            # next start those that changed something are ended without being handled again,
+            # the rest (which changed nothing) are handled again, harmlessly.
+            log.error("inbox: could not end %d handled update(s): %s", len(ids), exc)
+            self._done[:0] = ids
+            return False
+        if prune:
+            self._last_prune = now
+        return True
+
+
+def _kind_and_user(update: object) -> tuple[str, int | None]:
+    if isinstance(update, Update):
+        user = update.effective_user
+        data = update.to_dict()
+        kinds = [k for k in data if k != "update_id"]
+        return (kinds[0] if kinds else "unknown"), (user.id if user is not None else None)
+    return "unknown", None
+
+
+class InboxRateLimiter(AIORateLimiter):
+    """python-telegram-bot's AIORateLimiter that lets the inbox mark an update's effects first.
+
+    Every Bot API request except getUpdates passes through the rate limiter, so this is the one
+    place that sees each request before it goes out.
+    """
+
+    inbox: Inbox | None = None
+
+    async def process_request(
+        self,
+        callback: Any,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        """Mark, then pace the request as AIORateLimiter does."""
+        if self.inbox is not None:
+            await self.inbox.before_request(endpoint)
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
