@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import sqlite3
@@ -23,6 +24,9 @@ Connection = aiosqlite.Connection
 
 def create_private_file(path: Path) -> None:
     """Create path (and its folder) readable by its owner only; tighten an existing file."""
+    if path.parent.exists() and not path.parent.is_dir():
+        # mkdir would say "File exists", which sends a person looking in the wrong place.
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path.parent))
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     # O_CREAT with mode 0600 so the file never exists, even for a moment, with a wider mode;
     # SQLite then gives -wal and -shm the same mode as this main file.
@@ -36,7 +40,10 @@ def create_private_file(path: Path) -> None:
 
 def _open_error(path: Path, exc: sqlite3.Error) -> StorageError:
     """A clear StorageError for a file SQLite cannot open or migrate."""
-    return StorageError(f"cannot open the database {path}: {exc}")
+    return StorageError(
+        f"cannot open the database {path}: {exc}; it must be an SQLite file (or a new path) "
+        "this user may read and write"
+    )
 
 
 def _raise_translated(exc: BaseException) -> None:
@@ -71,7 +78,10 @@ class Database:
         try:
             create_private_file(path)
         except OSError as exc:
-            raise StorageError(f"cannot create the database file {path}: {exc.strerror}") from exc
+            raise StorageError(
+                f"cannot create the database file {path}: {exc.strerror}; choose a file path "
+                "in a folder this user may write to"
+            ) from exc
         try:
             writer = await _connect(str(path), busy_timeout_ms=busy_timeout_ms, uri=False)
         except sqlite3.Error as exc:

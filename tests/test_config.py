@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main as cli
-from bot.edge.config import Config, ConfigError, from_dict, load, require_token, resolve_path
+from bot.edge.config import (
+    NUMBER_RANGES,
+    Config,
+    ConfigError,
+    from_dict,
+    load,
+    require_token,
+    resolve_path,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -49,11 +57,32 @@ def test_token_from_environment() -> None:
         ({"telegram": {"global_rate": "fast"}}, "telegram.global_rate: expected a number"),
         ({"coach": {"user_ids": "42"}}, "coach.user_ids: expected a list"),
         ({"coach": {"user_ids": [-5]}}, "coach.user_ids: -5 is not a numeric Telegram user id"),
-        ({"coach": {"chat_id": 12}}, "coach.chat_id: a coach group id is negative"),
+        ({"coach": {"chat_id": 12}}, "coach.chat_id: a coach group id is a supergroup's"),
+        ({"coach": {"chat_id": -42}}, "coach.chat_id: a coach group id is a supergroup's"),
         ({"coach": {"office_hours": "9-5"}}, 'coach.office_hours: expected "HH:MM-HH:MM"'),
         ({"coach": {"office_days": ["mon"]}}, "coach.office_days: 'mon' is not one of"),
         ({"coach": {"timezone": "Mars/Olympus"}}, "coach.timezone: unknown time zone"),
-        ({"clients": {"min_age": 5}}, "clients.min_age: expected an age between 12 and 99"),
+        ({"clients": {"min_age": 5}}, "clients.min_age: expected a whole number from 12 to 99"),
+        (
+            {"telegram": {"group_rate_per_minute": -1}},
+            "telegram.group_rate_per_minute: expected a whole number from 1 to 1000, got -1",
+        ),
+        (
+            {"telegram": {"max_retries": -1}},
+            "telegram.max_retries: expected a whole number from 0 to 10, got -1",
+        ),
+        (
+            {"telegram": {"global_rate": float("inf")}},
+            "telegram.global_rate: expected a finite number, got inf",
+        ),
+        (
+            {"coach": {"reminder_hours": float("nan")}},
+            "coach.reminder_hours: expected a finite number, got nan",
+        ),
+        (
+            {"checkins": {"late_skip_hours": 0}},
+            "checkins.late_skip_hours: expected a number more than 0 and at most 24, got 0.0",
+        ),
         ({"checkins": {"default_time": "25:00"}}, "checkins.default_time: '25:00' is not a time"),
         (
             {"checkins": {"reflection_day": "sunday"}},
@@ -80,6 +109,50 @@ def test_bad_config_gives_one_clear_line(raw: dict, needle: str) -> None:
     message = str(err.value)
     assert needle in message
     assert "\n" not in message
+
+
+def _numbers() -> list[str]:
+    """Every key of the config that holds a number (bool aside)."""
+    from dataclasses import fields
+
+    found = []
+    cfg = Config()
+    for section in fields(cfg):
+        values = getattr(cfg, section.name)
+        for f in fields(values):
+            value = getattr(values, f.name)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                found.append(f"{section.name}.{f.name}")
+    return found
+
+
+def test_every_number_has_a_range() -> None:
+    # coach.chat_id is an id (0 or a supergroup's), checked on its own.
+    assert set(_numbers()) - {"coach.chat_id"} == set(NUMBER_RANGES)
+
+
+@pytest.mark.parametrize("key", sorted(NUMBER_RANGES))
+@pytest.mark.parametrize("bad", [-1, 10**18, float("nan"), float("inf"), float("-inf")])
+def test_a_number_out_of_range_stops_with_one_line(key: str, bad: float) -> None:
+    section, name = key.split(".")
+    with pytest.raises(ConfigError) as err:
+        from_dict({section: {name: bad}}, env={})
+    message = str(err.value)
+    assert message.startswith(f"{key}: expected ")
+    assert "\n" not in message
+
+
+def test_the_ends_of_each_range_pass() -> None:
+    for key, (low, high, above) in NUMBER_RANGES.items():
+        section, name = key.split(".")
+        default = getattr(getattr(Config(), section), name)
+        ends = [high] if above else [low, high]
+        for value in ends:
+            value = type(default)(value)
+            assert (
+                getattr(getattr(from_dict({section: {name: value}}, env={}), section), name)
+                == value
+            )
 
 
 def test_missing_token_is_named() -> None:

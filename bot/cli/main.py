@@ -97,6 +97,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return safety_check_command(rules=Path(args.rules) if args.rules else None)
     if args.command == "backup":
         from bot.edge import config
+        from storage import StorageError
         from storage.db import Database
         from storage.privacy import backup
 
@@ -109,7 +110,11 @@ def _dispatch(args: argparse.Namespace) -> int:
             finally:
                 await db.close()
 
-        asyncio.run(_backup())
+        try:
+            asyncio.run(_backup())
+        except StorageError as exc:
+            print(f"coachbot: {exc}", file=sys.stderr)
+            return 1
         print(f"backup written to {args.dest}")
         return 0
     raise AssertionError(args.command)  # pragma: no cover

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram import BotCommand
+from telegram.error import BadRequest, InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder
 
 import safety
@@ -28,6 +29,7 @@ from bot.features.checkins import sweep as checkins
 from bot.features.handoff import coach
 from bot.routing import handlers
 from dialogues import Library, check_library, load_library
+from storage import StorageError
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -129,27 +131,71 @@ async def serve(
     clock: Clock | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Run the bot until SIGINT/SIGTERM (or `stop` is set)."""
+    """Run the bot until SIGINT/SIGTERM (or `stop` is set).
+
+    A start-up failure a person can fix (the database path, the token, the network, the webhook
+    port) raises StartupError with one line that says what to do.
+    """
     library = load_dialogues(config)
-    db = await Database.open(config.storage.database)
-    app = build_application(config, db, library, clock=clock)
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    db = await open_database(config)
     try:
-        async with app:
-            await announce(app)
-            await start_updates(app, config)
+        app = build_application(config, db, library, clock=clock)
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            await connect(app, config)
             await app.start()
             log.info("bot running", extra={"mode": config.telegram.mode})
             await stop.wait()
+        finally:
             await stop_updates(app)
-            await app.stop()
+            if app.running:
+                await app.stop()
             await close_inbox(app)
+            await app.shutdown()
     finally:
         await db.close()
+
+
+async def open_database(config: Config) -> Database:
+    """Open the configured database; a path that cannot be used is a StartupError."""
+    try:
+        return await Database.open(config.storage.database)
+    except StorageError as exc:
+        raise StartupError(f"storage.database: {exc}") from None
+
+
+async def connect(app: Application[Any, Any, Any, Any, Any, Any], config: Config) -> None:
+    """Meet Telegram (getMe), set the commands, start receiving updates; or one clear line."""
+    where = config.telegram.base_url or "https://api.telegram.org"
+    try:
+        await app.initialize()
+        await announce(app)
+        await start_updates(app, config)
+    except InvalidToken:
+        raise StartupError(
+            "telegram.token: Telegram does not accept this token; copy it again from @BotFather"
+        ) from None
+    except NetworkError as exc:
+        raise StartupError(
+            f"cannot reach Telegram at {where} ({type(exc).__name__}); check the internet "
+            "connection (or telegram.base_url) and start the bot again"
+        ) from None
+    except BadRequest as exc:
+        if config.telegram.mode != "webhook":
+            raise
+        raise StartupError(f"webhook.url: Telegram refuses the webhook: {exc.message}") from None
+    except OSError as exc:
+        if config.telegram.mode != "webhook":
+            raise
+        w = config.webhook
+        raise StartupError(
+            f"webhook: cannot listen on {w.listen}:{w.port} ({exc.strerror}); choose another "
+            "webhook.port or webhook.listen, or stop what uses it"
+        ) from None
 
 
 def inbox_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Inbox:
