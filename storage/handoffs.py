@@ -215,6 +215,17 @@ async def user_for_relay(
     return None if row is None else int(row["user_id"])
 
 
+async def relays_of(conn: aiosqlite.Connection, user_id: int) -> list[tuple[int, int]]:
+    """Return (coach chat id, message id) of every message in a coach's chat about the client."""
+    rows = await fetch_all(
+        conn,
+        "SELECT coach_chat_id, coach_message_id FROM relays WHERE user_id = ? "
+        "ORDER BY coach_chat_id, coach_message_id",
+        (user_id,),
+    )
+    return [(int(r["coach_chat_id"]), int(r["coach_message_id"])) for r in rows]
+
+
 async def prune_relays(conn: aiosqlite.Connection, before: datetime) -> int:
     """Delete relay links created before `before`; return how many."""
     return await execute(conn, "DELETE FROM relays WHERE created_at < ?", (to_ts(before),))

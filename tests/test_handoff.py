@@ -522,7 +522,9 @@ async def test_crisis_outside_a_hand_off_opens_a_topic_with_the_flag(world: Worl
     await eventually(lambda: "Ja, ik ben bij mijn zus" in texts_of(world.in_topic(thread)))
 
 
-async def test_erasure_closes_the_topic_and_takes_the_name_off(world: World) -> None:
+async def test_erasure_deletes_the_topic_and_tells_the_coaches_without_a_name(
+    world: World,
+) -> None:
     anna = world.h.person("Anna")
     await enrol(world.h, anna)
     await ask_coach(anna, "iets persoonlijks")
@@ -536,16 +538,24 @@ async def test_erasure_closes_the_topic_and_takes_the_name_off(world: World) -> 
             (
                 t
                 for t in world.sb.topics(world.group)
-                if t["message_thread_id"] == thread and t["closed"]
+                if t["message_thread_id"] == thread and t["deleted"]
             ),
             None,
         )
     )
-    assert "Anna" not in topic["name"] and topic["name"].startswith("Gewist · ")
-    assert any("alle gegevens laten wissen" in t for t in texts_of(world.in_topic(thread)))
+    assert topic and world.in_topic(thread) == []
+    general = await eventually(
+        lambda: [
+            plain(m)
+            for m in world.sb.messages(world.group)
+            if "message_thread_id" not in m and "gewist" in plain(m)
+        ]
+    )
+    assert general == [handoff.ERASED_GROUP]
     await anna.settle()
-    await world.coach_says(thread, "Hallo?")
-    await eventually(lambda: any("geen cliënt" in t for t in texts_of(world.in_topic(thread))))
+    # The coach can no longer write into the topic; nothing reaches Anna.
+    with pytest.raises(ValueError):
+        await world.coach_says(thread, "Hallo?")
     assert await quiet(anna) == []
 
 

@@ -413,6 +413,8 @@ async def test_relays(db: Database) -> None:
         assert await handoffs.user_for_relay(conn, 555, 11) == 2
         assert await handoffs.user_for_relay(conn, 666, 10) == 2
         assert await handoffs.user_for_relay(conn, 666, 11) is None
+        assert await handoffs.relays_of(conn, 2) == [(555, 11), (666, 10)]
+        assert await handoffs.relays_of(conn, 3) == []
         assert await handoffs.prune_relays(conn, NOW - timedelta(days=30)) == 1
         assert await handoffs.user_for_relay(conn, 555, 10) is None
         assert await handoffs.user_for_relay(conn, 555, 11) == 2

@@ -74,7 +74,22 @@ NO_COACH = (
     "Er is op dit moment geen coach aan deze bot gekoppeld, dus je bericht kan niemand bereiken. "
     "Is het niet veilig? Typ /hulp voor hulp die altijd bereikbaar is."
 )
-ERASED_LINE = "🗑️ Deze cliënt heeft alle gegevens laten wissen. Dit topic is gesloten."
+# After an erasure, one line to the coaches, never with the client's name (in the group's
+# general topic, or in each coach's private chat that held messages about the client).
+ERASED_GROUP = "🗑️ De gegevens van een cliënt zijn gewist. Het topic van die cliënt is verwijderd."
+ERASED_GROUP_KEPT = (
+    "🗑️ De gegevens van een cliënt zijn gewist. Het topic ‘Gewist · {sid}’ kon ik niet "
+    "verwijderen: verwijder het zelf, met alles wat erin staat."
+)
+ERASED_PRIVATE = (
+    "🗑️ De gegevens van een cliënt zijn gewist. Mijn berichten over die cliënt in deze chat zijn "
+    "verwijderd; je eigen antwoorden verwijder je zelf."
+)
+ERASED_PRIVATE_KEPT = (
+    "🗑️ De gegevens van een cliënt zijn gewist. {count} van mijn berichten over ‘· {sid}’ kon ik "
+    "hier niet verwijderen (Telegram staat dat na 48 uur niet toe): verwijder ze zelf, en je "
+    "eigen antwoorden ook."
+)
 
 MOOD_FACES = {1: "😣", 2: "😕", 3: "😐", 4: "🙂", 5: "😄"}
 FLAG_WORDS = {
@@ -543,33 +558,89 @@ async def alert(svc: Services, bot: Any, client: Client, level: str, category: s
     log.warning("coach alerted", extra={"user_id": client.user_id, "level": level})
 
 
-async def forget(svc: Services, bot: Any, user_id: int) -> None:
-    """Before erasure: close the client's topic and take their name off it; drop the link."""
+async def forget(svc: Services, bot: Any, user_id: int) -> bool | None:
+    """Before erasure: delete what the coach side holds of the client, tell the coaches in one
+    line without a name, drop the link. True when nothing of the client is left there, False
+    when something could not be deleted, None when the coaches never had anything of them.
+
+    The topic is deleted with everything in it (a topic the bot may not delete is renamed and
+    closed, and the coaches are asked to delete it); the bot's messages about the client in the
+    coaches' private chats (the relays) are deleted, which Telegram allows for 48 hours.
+    """
     async with svc.db.read() as conn:
         topic = await handoffs.topic_for(conn, user_id)
-    if topic is not None and topic.chat_id == svc.config.coach.chat_id != 0:
-        thread = topic.thread_id
-        steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
-            (
-                "editForumTopic",
-                lambda: bot.edit_forum_topic(
-                    topic.chat_id, thread, name=f"Gewist · {short_id(user_id)}"
-                ),
-            ),
-            (
-                "sendMessage",
-                lambda: bot.send_message(topic.chat_id, ERASED_LINE, message_thread_id=thread),
-            ),
-            ("closeForumTopic", lambda: bot.close_forum_topic(topic.chat_id, thread)),
-        ]
-        for what, make in steps:
-            try:
-                await topic_call(svc, what, make)
-            except TopicGone:
-                break  # deleted already: nothing of the client is left there
-            except BadRequest:
-                # Not modified, already closed: the erasure itself must go on.
-                log.info("coach topic step failed during erasure", extra={"step": what})
+        relays = await handoffs.relays_of(conn, user_id)
+    if topic is None and not relays:
+        return None
+    sid = short_id(user_id)
+    complete = True
+    if topic is not None:
+        deleted = await _delete_topic(svc, bot, topic.chat_id, topic.thread_id, sid)
+        complete = deleted
+        note = ERASED_GROUP if deleted else ERASED_GROUP_KEPT.format(sid=sid)
+        await _tell_coaches(svc, bot, topic.chat_id, note)
+    by_chat: dict[int, list[int]] = {}
+    for chat_id, message_id in relays:
+        by_chat.setdefault(chat_id, []).append(message_id)
+    for chat_id, message_ids in by_chat.items():
+        kept = 0
+        for message_id in message_ids:
+            if not await _delete_message(svc, bot, chat_id, message_id):
+                kept += 1
+        complete = complete and kept == 0
+        note = ERASED_PRIVATE_KEPT.format(count=kept, sid=sid) if kept else ERASED_PRIVATE
+        await _tell_coaches(svc, bot, chat_id, note)
     async with svc.db.transaction() as conn:
         await handoffs.delete_topic(conn, user_id)
-    log.info("coach topic closed for erasure", extra={"user_id": user_id})
+    log.info(
+        "coach side cleared for erasure",
+        extra={"user_id": user_id, "kind": "complete" if complete else "partial"},
+    )
+    return complete
+
+
+async def _delete_topic(svc: Services, bot: Any, chat_id: int, thread: int, sid: str) -> bool:
+    """Delete a client's topic; if the bot may not, rename and close it. True when deleted."""
+    try:
+        done = await topic_call(
+            svc, "deleteForumTopic", lambda: bot.delete_forum_topic(chat_id, thread)
+        )
+    except TopicGone:
+        return True  # deleted already
+    except BadRequest as exc:
+        log.warning("could not delete a coach topic: %s", exc.message)
+        done = None
+    if done:
+        return True
+    # Not allowed (no right to delete messages), or Telegram kept failing: at least the name
+    # goes and the topic closes; the coaches are asked to delete it.
+    steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
+        ("editForumTopic", lambda: bot.edit_forum_topic(chat_id, thread, name=f"Gewist · {sid}")),
+        ("closeForumTopic", lambda: bot.close_forum_topic(chat_id, thread)),
+    ]
+    for what, make in steps:
+        try:
+            await topic_call(svc, what, make)
+        except TopicGone:
+            return True
+        except BadRequest:
+            log.info("coach topic step failed during erasure", extra={"step": what})
+    return False
+
+
+async def _delete_message(svc: Services, bot: Any, chat_id: int, message_id: int) -> bool:
+    """Delete one of the bot's messages in a coach's chat; True when it is gone."""
+    try:
+        done = await call(svc, "deleteMessage", lambda: bot.delete_message(chat_id, message_id))
+    except BadRequest as exc:
+        # "message to delete not found": gone already. Anything else (too old): still there.
+        return "not found" in exc.message.lower()
+    return bool(done)
+
+
+async def _tell_coaches(svc: Services, bot: Any, chat_id: int, text: str) -> None:
+    """One line in a coach chat (a group's general topic, or a coach's private chat)."""
+    try:
+        await call(svc, "sendMessage", lambda: bot.send_message(chat_id, text))
+    except BadRequest as exc:
+        log.warning("could not tell the coaches about an erasure: %s", exc.message)

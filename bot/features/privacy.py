@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import datetime, timedelta
@@ -31,7 +32,8 @@ PRIVACY_TEXT = (
     "vraagt.\n\n"
     "<b>Wie ziet het?</b> Alleen je coach, en alleen als je zelf om je coach vraagt of als je bericht "
     "op gevaar wijst. Niemand anders.\n\n"
-    "<b>Hoe lang?</b> Tot je het wist, of tot {months} maanden nadat je voor het laatst iets stuurde.\n\n"
+    "<b>Hoe lang?</b> Tot je het wist, of tot {months} maanden nadat je voor het laatst iets stuurde. "
+    "Reservekopieën (back-ups) worden na {days} dagen weggegooid.\n\n"
     "<b>Telegram</b> brengt de berichten over. Wat Telegram zelf bewaart, staat in het privacybeleid "
     "van Telegram.\n\n"
     "<b>Je rechten:</b> /mijndata stuurt je alles wat er over jou is bewaard. /vergeetmij wist alles. "
@@ -41,12 +43,29 @@ ERASE_CONFIRM = (
     "Weet je het zeker? Alles wat er over jou is bewaard wordt gewist: antwoorden, stemmingen, "
     "notities, je voortgang, je instellingen en je gesprekken met je coach. Dit kan niet terug."
 )
+# What the client is told after erasure: what is gone, and honestly what is not (yet).
 ERASE_DONE = (
-    "Alles is gewist. Er staat niets meer van jou bij ons.\n\n"
-    "De berichten in deze chat staan nog wel op je telefoon. Die wis je zelf: open het menu van "
-    "deze chat (de drie puntjes of de naam bovenaan) en kies <i>Geschiedenis wissen</i> of "
-    "<i>Chat verwijderen</i>. Wil je later opnieuw beginnen? Typ dan /start."
+    "Alles wat ik over jou bewaarde is gewist: je antwoorden, stemmingen, notities, je voortgang "
+    "en je instellingen.{coach}\n\n"
+    "<b>Wat er nog is</b>\n"
+    "• <b>Reservekopieën.</b> Van de gegevens worden back-ups gemaakt, voor als er iets misgaat. "
+    "In back-ups van vóór vandaag sta je nog. Die worden binnen {days} dagen weggegooid.\n"
+    "• <b>Telegram</b> bewaart deze chat zelf, op je telefoon en bij Telegram, tot je hem wist. "
+    "Open het menu van deze chat (de drie puntjes of de naam bovenaan) en kies "
+    "<i>Geschiedenis wissen</i> of <i>Chat verwijderen</i>.{coach_memory}\n\n"
+    "Wil je later opnieuw beginnen? Typ dan /start."
 )
+ERASE_COACH_GONE = " Ook je gesprek met je coach is verwijderd."
+ERASE_COACH_PART = (
+    " Je gesprek met je coach kon ik niet helemaal verwijderen. Ik heb je coach gevraagd de rest "
+    "zelf te verwijderen."
+)
+ERASE_COACH_MEMORY = (
+    "\n• <b>Je coach</b> weet misschien nog wat jullie bespraken. Wat je coach buiten deze bot "
+    "opschreef, kan ik niet wissen."
+)
+# Erasure empties the write-ahead log; readers may keep it busy for a moment.
+CHECKPOINT_TRIES = 5
 ERASE_KEPT = "Prima, er is niets gewist."
 EXPORT_CAPTION = "Dit is alles wat er over jou is bewaard, als JSON-bestand."
 
@@ -60,7 +79,8 @@ async def on_privacy(update: Update, context: Context) -> None:
     svc = services(context.application)
     client = await _client(update, context)
     if client is not None:
-        text = PRIVACY_TEXT.format(months=svc.config.storage.retention_months)
+        storage = svc.config.storage
+        text = PRIVACY_TEXT.format(months=storage.retention_months, days=storage.backup_days)
         await send_text(svc, context.bot, client.chat_id, text, user_id=client.user_id)
 
 
@@ -94,14 +114,45 @@ async def on_forget(update: Update, context: Context) -> None:
         await ask_erasure(svc, context.bot, client, ERASE_CONFIRM)
 
 
-async def erase_client(svc: Services, bot: Any, user_id: int) -> None:
-    """Close the client's coach topic and delete every row about them."""
-    await coach_channel.forget(svc, bot, user_id)
+async def erase_client(
+    svc: Services, bot: Any, user_id: int, *, checkpoint: bool = True
+) -> bool | None:
+    """Delete the client's coach topic and every row about them, then empty the -wal file.
+
+    Returns what `coach_channel.forget` says of the coach side: True all deleted, False some
+    left (the coaches were asked to delete it), None nothing there. With `checkpoint=False` the
+    caller empties the write-ahead log itself (once, after erasing many).
+    """
+    coach_side = await coach_channel.forget(svc, bot, user_id)
     async with svc.db.transaction() as conn:
         await store.erase(conn, user_id)
     svc.ephemeral.pop(user_id, None)
     recent.forget(svc, user_id)
+    if checkpoint:
+        await empty_the_log(svc)
     log.info("client erased", extra={"user_id": user_id})
+    return coach_side
+
+
+async def empty_the_log(svc: Services) -> bool:
+    """Copy the write-ahead log into the database and truncate it: with secure_delete on, the
+    erased rows are then in neither file (without this, old page versions stay in -wal)."""
+    for attempt in range(CHECKPOINT_TRIES):
+        if await svc.db.checkpoint():
+            return True
+        await asyncio.sleep(0.2 * (attempt + 1))
+    log.error("erasure: readers kept the write-ahead log busy; erased rows may stay in it")
+    return False
+
+
+def erase_done_text(svc: Services, coach_side: bool | None) -> str:
+    """What the client reads after erasure: what is gone and what remains, and for how long."""
+    coach = {True: ERASE_COACH_GONE, False: ERASE_COACH_PART, None: ""}[coach_side]
+    return ERASE_DONE.format(
+        coach=coach,
+        days=svc.config.storage.backup_days,
+        coach_memory="" if coach_side is None else ERASE_COACH_MEMORY,
+    )
 
 
 async def on_button(update: Update, context: Context) -> None:
@@ -119,8 +170,8 @@ async def on_button(update: Update, context: Context) -> None:
     if message is not None and getattr(message, "reply_markup", None):
         await call(svc, "editMessageReplyMarkup", lambda: message.edit_reply_markup(None))  # type: ignore[union-attr]
     if query.data == ERASE_YES:
-        await erase_client(svc, context.bot, user_id)
-        await send_text(svc, context.bot, chat_id, ERASE_DONE)
+        coach_side = await erase_client(svc, context.bot, user_id)
+        await send_text(svc, context.bot, chat_id, erase_done_text(svc, coach_side))
     else:
         await send_text(svc, context.bot, chat_id, ERASE_KEPT, user_id=user_id)
 
@@ -131,8 +182,9 @@ async def erase_inactive(svc: Services, bot: Any, now: datetime) -> list[int]:
     async with svc.db.read() as conn:
         gone = await store.inactive(conn, cutoff)
     for user_id in gone:
-        await erase_client(svc, bot, user_id)
+        await erase_client(svc, bot, user_id, checkpoint=False)
     if gone:
+        await empty_the_log(svc)
         log.info("retention erased %d inactive clients", len(gone))
     return gone
 
