@@ -9,8 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.core import conversation, flow
 from bot.features import privacy
 from sandbox import Sandbox
+from storage import clients
 from tests import test_e2e_dialogues as dlg
 from tests.harness import ONBOARDING_PATH, Harness, Person, buttons, onboard, plain
 from tests.test_e2e_safety import AFTER_QUESTION, Practice, eventually, into_a_question, practice
@@ -67,12 +69,24 @@ def traces(rows: Rows, person: Person, *words: str) -> list[tuple[str, tuple[Any
     return found
 
 
-async def answer_and_check_in(person: Person) -> None:
+async def start_checkin(h: Harness, person: Person) -> None:
+    """checkin-a, started as the sweep starts a check-in (a deep link cannot open one)."""
+    svc = h.services
+    async with svc.db.read() as conn:
+        client = await clients.get(conn, person.id)
+    assert client is not None and h.bot is not None
+    bot = h.bot.app.bot
+    async with svc.client_lock(person.id):
+        result = await conversation.start_dialogue(svc, bot, client, "checkin-a", park=True)
+        await flow.after_step(svc, bot, client, result)
+
+
+async def answer_and_check_in(h: Harness, person: Person) -> None:
     """A journal answer in the first session and a check-in with a mood and a note."""
     await into_a_question(person)
     await person.send(ANSWER)
     await person.expect_text(AFTER_QUESTION)
-    await person.send("/start checkin-a")
+    await start_checkin(h, person)
     await person.expect(1)
     await person.press("Best oké")  # a dialogue button answers after the next step is sent
     assert [label for label, _ in buttons(person.last_with_buttons())] == ["Liever niet"]
@@ -94,7 +108,7 @@ async def test_mijndata_sends_a_json_file_with_answers_and_moods(harness: Harnes
     anna, bram = harness.person("Anna"), harness.person("Bram")
     await onboard(anna)
     await onboard(bram)
-    await answer_and_check_in(anna)
+    await answer_and_check_in(harness, anna)
     await into_a_question(bram)
     await bram.send("Het antwoord van Bram")
     await bram.expect_text(AFTER_QUESTION)
@@ -121,8 +135,8 @@ async def test_vergeetmij_no_keeps_everything_yes_leaves_nothing(practice: Pract
     anna, bram = h.person("Anna"), h.person("Bram")
     await onboard(anna)
     await onboard(bram)
-    await answer_and_check_in(anna)
-    await answer_and_check_in(bram)
+    await answer_and_check_in(h, anna)
+    await answer_and_check_in(h, bram)
     await anna.send("ik wil niet meer leven")  # a safety event, a follow-up and a coach topic
     await anna.expect_text("113")
     await anna.send("/coach")
@@ -171,7 +185,7 @@ async def in_topic(practice: Practice, thread: int, needle: str) -> None:
 async def test_consent_refused_keeps_no_answers_moods_or_free_text(harness: Harness) -> None:
     cas = harness.person("Cas")
     await onboard(cas, consent=False)
-    await answer_and_check_in(cas)
+    await answer_and_check_in(harness, cas)
     rows = await dump(harness)
     assert [r for r in rows["answers"] if cas.id in r] == []
     assert [r for r in rows["moods"] if cas.id in r] == []
