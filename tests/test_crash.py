@@ -13,9 +13,10 @@ the same database. What must hold:
   as its unique marker stored twice. Neither may happen. Not "twice": the new bot answering
   an update the client sent just before the kill that the old bot never handled (the client
   saw no answer to it yet), or showing the current step again because the client asked
-  (/verder) or pressed an old button. An update python-telegram-bot had fetched and confirmed
-  but not handled at the kill is lost: that client saw no answer, and /verder brings the
-  current step back.
+  (/verder) or pressed an old button. An update stored in the inbox and not yet handled at the
+  kill is handled by the new bot (once); one whose handling was cut off after it had changed
+  something is not handled again: that client may have seen no answer, and /verder brings the
+  current step back (tests/test_inbox_process.py kills the bot at a chosen moment).
 """
 
 from __future__ import annotations
