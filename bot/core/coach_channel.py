@@ -52,16 +52,12 @@ CARD_RETURN = "h:r:"
 COACH_LABEL = "💬 <b>Je coach</b>"
 
 # --- what the client reads (Dutch, je-form) -------------------------------------------------
+# "Je coach" once a message: the three parts of the confirmation are read as one.
 CONFIRMED = (
-    "Je coach weet nu dat je contact zoekt. Alles wat je hier stuurt, komt bij je coach aan."
+    "Je coach weet nu dat je contact zoekt. Alles wat je vanaf nu hier stuurt, komt daar aan."
 )
-ALREADY_OPEN = (
-    "Je bent al in gesprek met je coach. Alles wat je hier stuurt, komt bij je coach aan."
-)
-NOT_24_7 = (
-    "Je coach is er niet dag en nacht. Is het niet veilig? "
-    "Typ /hulp voor hulp die altijd bereikbaar is."
-)
+ALREADY_OPEN = "Je bent al in gesprek met je coach. Alles wat je hier stuurt, komt daar aan."
+NOT_24_7 = "Niet dag en nacht, wel zo snel als het kan. Is het niet veilig? Typ /hulp: die hulp is er altijd."
 HANDED_BACK = (
     "Je coach heeft het gesprek afgerond. Fijn dat je contact zocht! Je bent weer terug bij mij."
 )
@@ -70,6 +66,15 @@ HANDED_BACK_MODULE = (
     "<b>{title}</b>. Daar gaan we."
 )
 TAKEN = "Je coach heeft je bericht gezien en reageert zo."
+NOT_PASSED_ON = (
+    "Dit bericht kon ik niet doorgeven aan je coach. Wil je het op een andere manier sturen, "
+    "bijvoorbeeld als tekst of als foto?"
+)
+# To the coaches when Telegram would not copy one client message (the client is told too).
+NOT_PASSED_ON_COACH = (
+    "⚠️ <i>De cliënt stuurde een bericht dat Telegram niet liet doorsturen. "
+    "De cliënt weet dat het niet is aangekomen.</i>"
+)
 NO_COACH = (
     "Er is op dit moment geen coach aan deze bot gekoppeld, dus je bericht kan niemand bereiken. "
     "Is het niet veilig? Typ /hulp voor hulp die altijd bereikbaar is."
@@ -460,31 +465,94 @@ async def say_to_coaches(
     )
 
 
-async def relay_from_client(svc: Services, bot: Any, client: Client, message: Message) -> None:
-    """Copy one client message to the coach chat (their topic, or each coach privately)."""
+async def copy_or_refused(make: Callable[[], Awaitable[T]], what: str) -> T | None:
+    """A copyMessage Telegram may refuse for this one message (a kind it will not copy, a
+    message deleted meanwhile): None then, quietly, since it is no bug; a topic that is gone
+    still raises TopicGone."""
+    try:
+        return await make()
+    except BadRequest as exc:
+        if _thread_gone(exc):
+            raise TopicGone from exc
+        log.warning("telegram would not copy a message (%s): %s", what, exc.message)
+        return None
+
+
+async def relay_from_client(svc: Services, bot: Any, client: Client, message: Message) -> bool:
+    """Copy one client message to the coach chat (their topic, or each coach privately).
+
+    False when Telegram would not copy this one message: the client is told so, the coaches
+    get a line saying so, and nothing else changes (the group stays in use).
+    """
+    refused = False
 
     async def copy(chat_id: int, thread_id: int) -> Any:
-        return await bot.copy_message(
-            chat_id, client.chat_id, message.message_id, message_thread_id=thread_id
+        nonlocal refused
+        copied = await copy_or_refused(
+            lambda: bot.copy_message(
+                chat_id, client.chat_id, message.message_id, message_thread_id=thread_id
+            ),
+            "client to topic",
+        )
+        refused = copied is None
+        return copied
+
+    async def line(chat_id: int, thread_id: int) -> Any:
+        return await bot.send_message(
+            chat_id, NOT_PASSED_ON_COACH, parse_mode=ParseMode.HTML, message_thread_id=thread_id
         )
 
-    if not (group_mode(svc) and await _in_group(svc, bot, client, copy)):
-        # In a private chat messages of several clients mix: a name line before each message
-        # tells them apart, and replying to either one reaches this client.
-        head = f"✉️ <b>{html.escape(label(client))}</b>:"
-        await to_coaches_privately(
-            svc,
-            bot,
-            client.user_id,
-            lambda cid: bot.send_message(cid, head, parse_mode=ParseMode.HTML),
-        )
-        await to_coaches_privately(
-            svc,
-            bot,
-            client.user_id,
-            lambda cid: bot.copy_message(cid, client.chat_id, message.message_id),
-        )
+    in_group = group_mode(svc) and await _in_group(svc, bot, client, copy)
+    if in_group and refused:
+        # This one message, or the whole group? A plain line into the topic tells them apart.
+        in_group = await _in_group(svc, bot, client, line, card_if_new=False)
+    if not in_group:
+        refused = await _relay_privately(svc, bot, client, message)
+    if refused:
+        await send_text(svc, bot, client.chat_id, NOT_PASSED_ON, user_id=client.user_id)
+        log.info("client message not passed on to the coach", extra={"user_id": client.user_id})
+        return False
     log.info("relayed client message to coach", extra={"user_id": client.user_id})
+    return True
+
+
+async def _relay_privately(svc: Services, bot: Any, client: Client, message: Message) -> bool:
+    """The message to each coach's private chat; True when Telegram would not copy it."""
+    # In a private chat messages of several clients mix: a name line before each message
+    # tells them apart, and replying to either one reaches this client.
+    head = f"✉️ <b>{html.escape(label(client))}</b>:"
+    heads = await to_coaches_privately(
+        svc,
+        bot,
+        client.user_id,
+        lambda cid: bot.send_message(cid, head, parse_mode=ParseMode.HTML),
+    )
+    refused: set[int] = set()
+
+    async def copy(cid: int) -> Any:
+        copied = await copy_or_refused(
+            lambda: bot.copy_message(cid, client.chat_id, message.message_id), "client to coach"
+        )
+        if copied is None:
+            refused.add(cid)
+        return copied
+
+    await to_coaches_privately(svc, bot, client.user_id, copy)
+    for cid, head_id in heads:
+        if cid in refused:
+            # No name line left hanging over nothing: it says what happened instead.
+            await call(
+                svc,
+                "editMessageText",
+                functools.partial(
+                    bot.edit_message_text,
+                    f"{head} {NOT_PASSED_ON_COACH}",
+                    chat_id=cid,
+                    message_id=head_id,
+                    parse_mode=ParseMode.HTML,
+                ),
+            )
+    return bool(refused)
 
 
 # --- opening a hand-off, alerts, erasure ----------------------------------------------------

@@ -142,22 +142,19 @@ def availability(cfg: CoachConfig, now: datetime, period: Away | None) -> str:
     opening = next_opening(cfg, now, back)
     if period is not None:
         first = period.message or cfg.away_message
-        when = f" Je coach is terug op {day_words(period.back, today)}"
+        when = f" Terug op {day_words(period.back, today)}"
         if opening is not None:
             local = opening.astimezone(tz)
             day = "" if local.date() == period.back else f"{day_words(local.date(), today)} "
-            when += f" en reageert vanaf {day}{hhmm(local.time())}"
+            when += f"; je krijgt antwoord vanaf {day}{hhmm(local.time())}"
         when += "."
         return html.escape(first, quote=False) + when
     if opening is None:
         return html.escape(cfg.away_message, quote=False)
     if opening == now:
-        return (
-            f"Je coach is vandaag tot {hhmm(cfg.office_end)} bereikbaar en reageert zo snel "
-            "als het kan."
-        )
+        return f"Vandaag kan dat tot {hhmm(cfg.office_end)}; je krijgt zo snel mogelijk antwoord."
     local = opening.astimezone(tz)
     return (
-        f"{html.escape(cfg.away_message, quote=False)} Je coach reageert weer vanaf "
+        f"{html.escape(cfg.away_message, quote=False)} Je krijgt weer antwoord vanaf "
         f"{day_words(local.date(), today)} {hhmm(local.time())}."
     )

@@ -42,6 +42,17 @@ CHECKIN_TIMES = ("07:00", "08:00", "09:00", "12:00", "12:30", "13:00", "17:00", 
 CHECKIN_TIMES_LATE = ("20:00", "21:00", "22:00")
 REFLECTION_TIMES = ("09:00", "12:00", "17:00", "19:00", "20:00", "21:00")
 OFFERED_ZONES = ("Europe/Amsterdam", "Europe/Brussels")
+# How a client reads a zone: "Nederland" and "België", not "Europe/Brussels".
+ZONE_NAMES = {"Europe/Amsterdam": "Nederland", "Europe/Brussels": "België"}
+
+
+def zone_name(zone: str | None) -> str:
+    """A time zone as a client reads it; other zones by their city ("New York")."""
+    if not zone:
+        return ZONE_NAMES["Europe/Amsterdam"]
+    return ZONE_NAMES.get(zone, zone.rsplit("/", 1)[-1].replace("_", " "))
+
+
 WEEKEND = 96  # za + zo
 DAY_SHORT = ("ma", "di", "wo", "do", "vr", "za", "zo")
 DAY_LONG = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
@@ -110,7 +121,7 @@ def screen_text(svc: Services, client: Client, s: Schedule, now: datetime) -> st
         lines.append(f"☀️ Check-in: {days_text(s.days)} om {s.checkin_time}")
     else:
         lines.append("☀️ Check-in: uit")
-    lines.append(f"🌍 Tijdzone: {client.timezone}")
+    lines.append(f"🌍 Tijdzone: {zone_name(client.timezone)}")
     if s.reflection_enabled:
         lines.append(f"🌿 Weekreflectie: op {DAY_LONG[s.reflection_day]} om {s.reflection_time}")
     else:
@@ -174,7 +185,7 @@ def sub_screen(page: str, client: Client, s: Schedule) -> tuple[str, ButtonRows]
         warn = "\nLet op: zonder dagen komt er geen check-in." if s.days == 0 else ""
         return f"Op welke dagen wil je een check-in? Nu: {days_text(s.days)}.{warn}", rows
     if page == "zone":
-        rows = [[(z.split("/")[1], f"st:zone:{z}") for z in OFFERED_ZONES]]
+        rows = [[(zone_name(z), f"st:zone:{z}") for z in OFFERED_ZONES]]
         rows.append([("Andere tijdzone", "st:typ:zone"), home[0]])
         return f"In welke tijdzone ben je? Nu: {client.timezone}.", rows
     if page == "rfdag":
