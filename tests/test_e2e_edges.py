@@ -13,7 +13,7 @@ import pytest
 from bot.core import texts
 from dialogues.engine import HINT_TEXT, MEDIA_HINT_TEXT, STALE_TEXT
 from sandbox import Sandbox
-from storage import clients
+from storage import clients, privacy
 from tests.harness import ONBOARDING_PATH, Harness, Person, buttons, onboard, plain
 from tests.test_e2e_dialogues import (
     ASK,
@@ -313,3 +313,77 @@ async def _onboard_from(person: Person, first: str) -> None:
         label = {None: "akkoord", "COUNTRY": "Nederland"}.get(label, label)
         await person.press(label)
         await person.settle(first=10)
+
+
+# --- 2. the age gate --------------------------------------------------------------------------
+
+
+async def _kept_about(h: Harness, user_id: int) -> dict[str, list[Any]]:
+    """Every row any table holds about the person (as /mijndata would export it)."""
+    async with h.services.db.read() as conn:
+        exported = await privacy.export(conn, user_id)
+    return {table: rows for table, rows in exported["tables"].items() if rows}
+
+
+YOUNG_HELP = ("Kindertelefoon", "0800-0432", "113", "Awel", "102", "1813", "112")
+
+
+async def test_under_the_minimum_age_nothing_is_kept_and_nothing_opens(world: World) -> None:
+    """Broke #3: "Nee" to the age question got "bewaar ik niets van je", then the full menu:
+    modules, hand-off, a coach topic, a stored first name."""
+    sb, h = world.sb, world.h
+    iris = h.person("Iris")
+    await iris.send("/start")
+    await iris.expect_text("of ouder?")
+    await iris.press("Nee")
+    said = " ".join(plain(m) for m in await iris.settle(first=5))
+    for needle in YOUNG_HELP:
+        assert needle in said, (needle, said)
+    assert not any(buttons(m) for m in iris.seen[-4:]), "a menu or buttons followed"
+    assert await _kept_about(h, iris.id) == {}, "something about a young person was kept"
+
+    # Whatever comes next gets the same kind answer, and nothing opens or is kept.
+    last = iris.seen[-1]
+    for act in (
+        lambda: iris.send("/menu"),
+        lambda: iris.send("/coach"),
+        lambda: iris.send("/start stokt-1"),
+        lambda: iris.send("hallo, mag ik toch iets doen?"),
+        lambda: iris.send_media("sticker"),
+        lambda: iris.press_data(last["message_id"], "m:mod:stokt", forge=True),
+        lambda: iris.press_data(last["message_id"], "m:coach", forge=True),
+        lambda: iris.press_data(last["message_id"], "hc:plain", forge=True),
+    ):
+        await act()
+        got = await iris.expect_text("niet verder helpen")
+        assert all(needle in plain(got) for needle in YOUNG_HELP), plain(got)
+        assert buttons(got) == []
+        assert await iris.settle() == []
+    assert await _kept_about(h, iris.id) == {}
+    assert not await world.is_open(iris)
+    assert sb.topics(world.group) == [], "a coach topic was made for a young person"
+    assert "Iris" not in str([m for m in sb.messages(world.group)])
+
+
+async def test_no_menu_before_the_age_question(harness: Harness) -> None:
+    """Someone who never answered the age question (a first "hallo", or after a restart forgot
+    who was too young) gets the onboarding, not the menu."""
+    jan = harness.person("Jan")
+    await jan.send("hallo")
+    first = await jan.settle(first=5)
+    assert any("of ouder?" in plain(m) for m in first), [plain(m) for m in first]
+    assert not any(texts.MENU_TITLE in plain(m) for m in first)
+    asked = jan.last_with_buttons()
+    await jan.press_data(asked["message_id"], "m:mod:stokt", forge=True)
+    again = await jan.settle(first=5)
+    assert any("of ouder?" in plain(m) for m in again), [plain(m) for m in again]
+    assert (await _state_of(harness, jan))[0] == harness.services.library.menu.onboarding
+
+    # Too young, then the bot restarts: the question comes again before anything opens.
+    await jan.press("Nee")
+    await jan.settle(first=5)
+    await harness.restart()
+    await jan.send("/menu")
+    got = await jan.settle(first=5)
+    assert any("of ouder?" in plain(m) for m in got), [plain(m) for m in got]
+    assert not any(texts.MENU_TITLE in plain(m) for m in got)

@@ -252,7 +252,8 @@ async def _store(
         for name in PROFILE_VARS:
             if new.vars.get(name) != old.vars.get(name) and name in new.vars:
                 changes[name] = new.vars[name]
-        if "leeftijd" in changes:
+        if changes.get("leeftijd"):
+            # Only an answer counts: the onboarding's empty default leaves the age unknown.
             await clients.update(conn, uid, age_ok=1 if changes["leeftijd"] == "ok" else 0)
         if "toestemming" in changes:
             if changes["toestemming"] == "ja" and changes.get("leeftijd", "ok") == "ok":

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from bot.core import coach_channel, conversation, menu, texts
+from bot.core import age, coach_channel, conversation, menu, texts
 from bot.core.conversation import DEEPLINK_VAR, StepResult
 from bot.edge.sender import send_text
 from bot.edge.services import Services
@@ -21,6 +21,10 @@ async def show_menu(svc: Services, bot: Any, client: Client, intro: str | None =
         completed = await progress.completed(conn, client.user_id)
         # The caller's row may predate the step that just ended a dialogue.
         client = await clients.get(conn, client.user_id) or client
+    if client.age_ok is None and age.asks_age(svc):
+        # Nobody gets the menu before the onboarding asked their age.
+        await to_onboarding(svc, bot, client)
+        return
     state = conversation.current_state(svc, client)
     text = texts.MENU_TITLE if intro is None else f"{intro}\n\n{texts.MENU_TITLE}"
     rows = menu.menu_rows(svc.library, state, completed)
@@ -29,6 +33,10 @@ async def show_menu(svc: Services, bot: Any, client: Client, intro: str | None =
 
 async def after_step(svc: Services, bot: Any, client: Client, result: StepResult) -> None:
     """What follows a step: the coach, a pending deep link, or the menu when a dialogue ended."""
+    if age.said_too_young(result.state.vars):
+        # The onboarding said where to go instead; nothing more opens, nothing is kept.
+        await age.turn_away(svc, bot, client)
+        return
     if result.handoff is not None:
         await coach_channel.request(svc, bot, client, result.handoff.reason)
         return
@@ -99,8 +107,22 @@ async def open_link(svc: Services, bot: Any, client: Client, wanted: str) -> Non
 
 
 async def begin(svc: Services, bot: Any, client: Client, dialogue_id: str) -> None:
-    """Start a dialogue and handle what follows."""
+    """Start a dialogue and handle what follows (the onboarding first, when it never ran)."""
+    if client.age_ok is None and age.asks_age(svc):
+        await to_onboarding(svc, bot, client)
+        return
     result = await conversation.start_dialogue(svc, bot, client, dialogue_id)
+    await after_step(svc, bot, client, result)
+
+
+async def to_onboarding(svc: Services, bot: Any, client: Client) -> None:
+    """Back into the onboarding where the client is in it, or from its start."""
+    onboarding = svc.library.menu.onboarding
+    assert onboarding is not None
+    if conversation.current_state(svc, client).dialogue == onboarding:
+        result = await conversation.run(svc, bot, client, Resumed())
+    else:
+        result = await conversation.start_dialogue(svc, bot, client, onboarding)
     await after_step(svc, bot, client, result)
 
 

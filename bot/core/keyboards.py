@@ -22,6 +22,7 @@ from bot.edge.services import Services
 log = logging.getLogger(__name__)
 
 Kind = Literal["step", "reason", "question"]
+KINDS: tuple[Kind, ...] = ("step", "reason", "question")
 SCRATCH_KEY = "keyboards.live"
 # At most this many clients' live keyboards are remembered (least recent go first).
 MAX_REMEMBERED = 20_000

@@ -70,10 +70,14 @@ NO_CONSENT_YET = (
     "Je hebt (nog) geen toestemming gegeven om iets te bewaren. Dat is prima: je kunt de "
     "modules gewoon lezen en doen, maar je antwoorden en stemming worden niet opgeslagen."
 )
+# For someone who said they are younger than the minimum age, whatever they send next.
 TOO_YOUNG = (
-    "Deze bot is gemaakt voor mensen van {min_age} jaar en ouder. Ik bewaar daarom niets van je. "
-    "Wil je toch met iemand praten? Bij de Kindertelefoon (0800-0432, NL) of Awel (102, BE) "
-    "kan dat gratis en anoniem."
+    "Deze bot is gemaakt voor mensen van {min_age} jaar en ouder, dus ik kan je hier niet "
+    "verder helpen. Ik bewaar niets van je.\n\n"
+    "Wil je met iemand praten? Dat kan gratis en anoniem bij de Kindertelefoon (0800-0432) in "
+    "Nederland of bij Awel (102) in België.\n"
+    "Denk je eraan om jezelf iets aan te doen? Bel 113 in Nederland of 1813 in België, dag en "
+    "nacht. Ben je in gevaar? Bel 112."
 )
 
 

@@ -16,10 +16,11 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from bot.core import coach_channel, conversation, flow, keyboards, menu, texts
+from bot.core import age, coach_channel, conversation, flow, keyboards, menu, texts
 from bot.core.conversation import DEEPLINK_VAR
 from bot.core.flow import after_step, begin, resume, show_menu
 from bot.edge.sender import call, send_text
@@ -287,6 +288,20 @@ async def on_foreign_button(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+async def on_too_young(update: Update, context: Context) -> None:
+    """Anything from someone who said they are too young: the same kind answer, and nothing
+    else runs (no row is made, no module, menu or coach opens)."""
+    svc = _svc(context)
+    user = conversation.private_user(update)
+    if user is None or not age.turned_away(svc, user.id):
+        return
+    if update.callback_query is not None:
+        await _answer(svc, update.callback_query)
+    if update.callback_query is not None or update.message is not None:
+        await age.answer(svc, context.bot, user.id)
+    raise ApplicationHandlerStop
+
+
 async def on_callback(update: Update, context: Context) -> None:
     """Buttons: dialogue choices, the menu, the caring question; anything else is stale."""
     svc = _svc(context)
@@ -403,6 +418,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add the client handlers (group 0); coach-side modules register in earlier groups."""
     waiting = settings.Waiting(services(app))
     # Before every other handler (the coach's side runs in groups -2 and -1).
+    app.add_handler(TypeHandler(Update, on_too_young), group=-4)
     app.add_handler(CallbackQueryHandler(on_foreign_button), group=-3)
     app.add_handler(
         MessageHandler(
