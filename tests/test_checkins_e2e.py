@@ -467,6 +467,24 @@ async def test_a_planned_followup_dialogue_starts(harness: Harness) -> None:
     assert state.dialogue == exercise
 
 
+async def test_a_followup_that_meets_a_busy_moment_comes_the_next_day(harness: Harness) -> None:
+    h = harness
+    anna = await make_client(h, "Anna")
+    exercise = h.services.library.menu.exercises[0]
+    due = h.clock.now() + timedelta(hours=5)
+    async with h.services.db.transaction() as conn:
+        await followups.add(conn, anna.id, exercise, due)
+        handoff = await handoffs.open(conn, anna.id, None, h.clock.now())
+    report = await sweep_at(h, due)
+    assert report.get("followup", "handoff") == 1 and report.get("followup", "rescheduled") == 1
+    async with h.services.db.transaction() as conn:
+        [moved] = await followups.due(conn, due + timedelta(days=2), 10)
+        assert (moved.dialogue_id, moved.due_at) == (exercise, due + timedelta(days=1))
+        await handoffs.close(conn, handoff.id, h.clock.now())
+    report = await sweep_at(h, due + timedelta(days=1))
+    assert report.get("followup", "sent") == 1
+
+
 async def test_real_onboarding_sets_the_schedule(harness: Harness) -> None:
     h = harness
     eva = h.person("Eva")

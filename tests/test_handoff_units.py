@@ -185,3 +185,19 @@ def test_card_escapes_the_name(name: str, escaped: str) -> None:
     text = handoff.card_text(CFG, _facts(True, first_name=name), ams(2026, 11, 23, 11))
     assert f"<b>{escaped} · " in text
     assert name not in text
+
+
+def test_card_shows_the_safety_questions_answer_only_with_consent() -> None:
+    from dataclasses import replace
+
+    facts = replace(_facts(True), safety_screen="onveilig")
+    text = handoff.card_text(CFG, facts, ams(2026, 11, 23, 11))
+    assert "Veiligheid bij partner (eigen antwoord): ⚠️ voelt zich niet altijd veilig" in text
+    assert "geen koppelwerk" in text
+    quiet = handoff.card_text(
+        CFG, replace(_facts(False), safety_screen="onveilig"), ams(2026, 11, 23, 11)
+    )
+    assert "Veiligheid bij partner" not in quiet
+    assert "Veiligheid bij partner" not in handoff.card_text(
+        CFG, _facts(True), ams(2026, 11, 23, 11)
+    )

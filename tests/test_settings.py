@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot.features.checkins import settings
 from bot.features.checkins import sweep as checkins
 from storage import clients, schedules
-from tests.harness import Harness, Person, buttons, plain
+from tests.harness import Harness, Person, buttons, onboard, plain
 from tests.test_checkins_e2e import (
     checkins_in,
     client_row,
@@ -262,3 +262,16 @@ async def test_an_old_settings_message_still_works(harness: Harness) -> None:
     await anna.press_data(old["message_id"], "st:ci")
     await anna.settle(0.2)
     assert not (await schedule_of(h, anna.id)).checkin_enabled
+
+
+async def test_the_safety_questions_can_be_asked_again_from_settings(harness: Harness) -> None:
+    h = harness
+    anna = h.person("Anna")
+    await onboard(anna)
+    screen = await open_settings(anna)
+    assert "🛡️ Vragen over je veiligheid" in [label for label, _ in buttons(screen)]
+    assert "onveilig" not in plain(screen) and "veilig:" not in plain(screen)
+    await anna.press("Vragen over je veiligheid")
+    await anna.expect_text("veilig")
+    state = (await client_row(h, anna.id)).state or {}
+    assert state.get("dialogue") == "veiligheid"

@@ -38,6 +38,14 @@ T = TypeVar("T")
 REASON_WAIT = "handoff.reason_wait"
 REASON_MAX = 500
 MOOD_DAYS = 14
+# The safety questions' answer on the card (the client consented to the card's facts). With
+# "onveilig" the coach knows not to suggest couples work or confronting the partner.
+SCREEN_VAR = "veiligheid"
+SCREEN_WORDS = {
+    "veilig": "voelt zich veilig",
+    "onveilig": "⚠️ voelt zich niet altijd veilig; geen koppelwerk of confrontatie voorstellen",
+    "onbekend": "wil het (nog) niet zeggen",
+}
 # Each part of a shared safety plan on the card, at most (the card stays one message).
 CARD_PLAN_PART = 200
 FLAG_DAYS = 30
@@ -141,6 +149,8 @@ class CardFacts:
     flags: list[tuple[datetime, str, str, str]]  # when, level, category, response
     # The client's safety plan: the card says one exists, and shows it only when shared.
     plan: safety_plan.Plan | None = None
+    # The client's own answer to the safety questions (veilig / onveilig / onbekend), if asked.
+    safety_screen: str | None = None
 
 
 def _local(cfg: CoachConfig, when: datetime) -> str:
@@ -193,6 +203,10 @@ def card_text(cfg: CoachConfig, facts: CardFacts, now: datetime) -> str:
             reason = facts.handoff.reason
             shown = html.escape(reason) if reason else "<i>geen reden gegeven</i>"
             lines.append(f"Reden: {shown}")
+        if facts.safety_screen in SCREEN_WORDS:
+            lines.append(
+                f"Veiligheid bij partner (eigen antwoord): {SCREEN_WORDS[facts.safety_screen]}"
+            )
         if facts.plan is not None and facts.plan.exists:
             if facts.plan.shared:
                 lines.append("")
@@ -266,7 +280,16 @@ async def card_facts(svc: Services, user_id: int) -> CardFacts | None:
         # Danger signals are shown whatever the consent: the coach must be able to act on them.
         flags=[(f.created_at, f.level, f.category, f.response) for f in flags],
         plan=plan if agreed else None,
+        safety_screen=_screen_answer(client) if agreed else None,
     )
+
+
+def _screen_answer(client: Client) -> str | None:
+    """The profile variable the onboarding's safety questions leave."""
+    state = client.state if isinstance(client.state, dict) else {}
+    variables = state.get("vars")
+    value = variables.get(SCREEN_VAR) if isinstance(variables, dict) else None
+    return value if isinstance(value, str) else None
 
 
 # --- talking to the coach chat --------------------------------------------------------------

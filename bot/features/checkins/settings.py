@@ -25,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core import consent, conversation, menu, schedule
+from bot.core import consent, conversation, flow, menu, schedule
 from bot.edge.sender import ButtonRows, call, keyboard, send_text
 from bot.edge.services import Services, services
 from storage import clients, schedules
@@ -42,6 +42,9 @@ CHECKIN_TIMES = ("07:00", "08:00", "09:00", "12:00", "12:30", "13:00", "17:00", 
 CHECKIN_TIMES_LATE = ("20:00", "21:00", "22:00")
 REFLECTION_TIMES = ("09:00", "12:00", "17:00", "19:00", "20:00", "21:00")
 OFFERED_ZONES = ("Europe/Amsterdam", "Europe/Brussels")
+# The onboarding's safety questions (dialogues/scripts/veiligheid.yaml), changeable here.
+SAFETY_SCREEN = "veiligheid"
+SAFETY_AGAIN = "🛡️ Vragen over je veiligheid"
 # How a client reads a zone: "Nederland" and "België", not "Europe/Brussels".
 ZONE_NAMES = {"Europe/Amsterdam": "Nederland", "Europe/Brussels": "België"}
 
@@ -155,6 +158,9 @@ def screen_rows(svc: Services, client: Client, s: Schedule, now: datetime) -> Bu
         [("▶️ Hervatten", "st:hervat") if s.is_paused(now) else ("⏸ Pauze", "st:pauze")],
         [("Discreet uitzetten" if client.discreet else "Discreet aanzetten", "st:disc")],
     ]
+    # The safety questions again (the answer changes what the sessions suggest); the screen
+    # never shows the answer itself, in case someone else looks at the phone.
+    rows.append([(SAFETY_AGAIN, "st:veilig")])
     if conversation.consented(client):
         rows.append([("Toestemming intrekken", "st:intrek")])
     rows.append([("↩️ Terug naar het menu", menu.MENU)])
@@ -287,6 +293,9 @@ async def apply(svc: Services, bot: Any, client: Client, data: str) -> str | Non
             svc, bot, client.chat_id, ASK_ZONE if arg == "zone" else ASK_TIME, user_id=uid
         )
         return "typ"
+    elif action == "veilig" and SAFETY_SCREEN in svc.library.dialogues:
+        await flow.begin(svc, bot, client, SAFETY_SCREEN)
+        return "veilig"
     elif action == "intrek" and arg == "ja":
         await consent.withdraw_consent(svc, bot, client)
         return "intrek:ja"
@@ -344,8 +353,9 @@ async def on_button(update: Update, context: Context) -> None:
         return  # only in the client's own chat
     page = await apply(svc, context.bot, client, query.data or "")
     message = query.message if isinstance(query.message, Message) else None
-    if page in ("typ", "intrek:ja"):
-        # The client now types (or answers the erasure question): take the buttons away.
+    if page in ("typ", "intrek:ja", "veilig"):
+        # The client now types, answers the erasure question or the safety questions: take the
+        # buttons away.
         if message is not None and message.reply_markup:
             await call(svc, "editMessageReplyMarkup", lambda: message.edit_reply_markup(None))
         return

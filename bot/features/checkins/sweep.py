@@ -158,6 +158,8 @@ class _CountingBot:
 
 # A client quiet this long in a session gets their check-in; the session waits for them.
 PARK_AFTER = timedelta(hours=3)
+# Why a planned follow-up is moved to the next day rather than dropped.
+RETRY_FOLLOWUP = frozenset({"busy", "handoff", "late"})
 
 
 def _idle_enough(svc: Services, client: Client) -> bool:
@@ -351,6 +353,14 @@ async def _claim_followup(
     if outcome is not None:
         await schedules.finish_send(conn, f.user_id, kind, f.due_at, "skipped", now)
         report.add(kind, outcome)
+        if not safety and outcome in RETRY_FOLLOWUP and f.dialogue_id in svc.library.dialogues:
+            # A follow-up a dialogue planned (a small step, the safety questions again) is not
+            # lost to a busy moment: it comes the next day at the same time instead.
+            later = f.due_at + timedelta(days=1)
+            while later <= now:
+                later += timedelta(days=1)
+            await followups.add(conn, f.user_id, f.dialogue_id, later)
+            report.add(kind, "rescheduled")
         return None
     if not await schedules.claim_send(conn, f.user_id, kind, f.due_at, now):
         report.add(kind, "already_claimed")
