@@ -202,3 +202,22 @@ async def test_wipe_this_chat_after_a_partner_danger_signal(practice: Practice) 
     assert len(left) < before
     # What is left: the old message the bot could not delete, and the short "Klaar.".
     assert [plain(m) for m in left] == [plain(old), "Klaar."]
+
+
+async def test_saying_the_partner_is_unsafe_offers_to_wipe_the_chat(practice: Practice) -> None:
+    h = practice.h
+    noor = h.person("Noor")
+    await onboard(noor)
+    await noor.send("/instellingen")
+    await noor.expect_text("Je instellingen")
+    await noor.press("Vragen over je veiligheid")
+    await noor.expect_text("Hoe veilig voel je je nu")
+    await noor.press("Goed, vraag maar")
+    await noor.expect_text("Ben je weleens bang")
+    await noor.press("Soms")
+    offer = await noor.expect_text("Kijkt er soms iemand mee op je telefoon?")
+    assert buttons(offer) == [("🧹 Wis dit gesprek", "s:wis")]
+    # From now on /hulp carries the button too.
+    await noor.send("/hulp")
+    help_lines = await noor.expect_text("0800-0113")
+    assert ("🧹 Wis dit gesprek", "s:wis") in buttons(help_lines)

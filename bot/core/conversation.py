@@ -44,6 +44,8 @@ Event = Started | TextReceived | ChoiceMade | Resumed | MediaReceived
 # Variables the bot reads from dialogue state (see dialogues/README.md).
 # `veiligheid` (the safety screen: veilig, onveilig, onbekend) is kept even without consent:
 # without it a session could coach someone toward a partner who is a danger to them.
+# The safety questions' answer (dialogues/scripts/veiligheid.yaml): veilig / onveilig / onbekend.
+SAFETY_VAR = "veiligheid"
 PROFILE_VARS = ("toestemming", "leeftijd", "land", "aanspreeknaam", "checkin_tijd", "veiligheid")
 # Bot-owned keys kept in the state's variables; they start with "_" so no script uses them.
 DEEPLINK_VAR = "_na_start"
@@ -69,6 +71,8 @@ class StepResult:
     handoff: RequestHandoff | None = None
     restored: bool = False
     ended: list[DialogueEnded] = field(default_factory=list)
+    # The client's answer to the safety questions just became "onveilig".
+    became_unsafe: bool = False
 
 
 def consented(client: Client) -> bool:
@@ -192,7 +196,8 @@ async def run(
     new, outputs = step(svc.library, old, event, now, rng_for(client, old, now), ctx)
     new, restored = _unpark(new)
     client = await _store(svc, client, old, new, outputs, now)
-    result = StepResult(state=new, restored=restored)
+    unsafe = old.vars.get(SAFETY_VAR) != "onveilig" and new.vars.get(SAFETY_VAR) == "onveilig"
+    result = StepResult(state=new, restored=restored, became_unsafe=unsafe)
     await _deliver(svc, bot, client, outputs, result)
     return result
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.core import age, coach_channel, conversation, menu, texts
 from bot.core.conversation import DEEPLINK_VAR, StepResult
+from bot.core.helplines import ERASE_ASK, ERASE_CHAT, WIPE_OFFER
 from bot.edge.sender import send_text
 from bot.edge.services import Services
 from dialogues import Resumed
@@ -37,6 +38,16 @@ async def after_step(svc: Services, bot: Any, client: Client, result: StepResult
         # The onboarding said where to go instead; nothing more opens, nothing is kept.
         await age.turn_away(svc, bot, client)
         return
+    if result.became_unsafe:
+        # Someone whose partner may read along can wipe this chat (the crisis feature does it).
+        await send_text(
+            svc,
+            bot,
+            client.chat_id,
+            WIPE_OFFER,
+            [[(ERASE_CHAT, ERASE_ASK)]],
+            user_id=client.user_id,
+        )
     if result.handoff is not None:
         await coach_channel.request(svc, bot, client, result.handoff.reason)
         return

@@ -28,6 +28,11 @@ TO_COACH = "💬 Praat met je coach"
 PLAN = "📋 Mijn veiligheidsplan"
 MAKE_PLAN = "📋 Maak een veiligheidsplan"
 ERASE_CHAT = "🧹 Wis dit gesprek"
+ERASE_ASK = "s:wis"  # the button's data; the crisis feature asks for confirmation and wipes
+WIPE_OFFER = (
+    "Kijkt er soms iemand mee op je telefoon? Dan kan ik dit gesprek voor je wissen. "
+    "Je kunt het ook later doen: de knop staat ook onder /hulp."
+)
 ERASE_CHAT_YES = "Ja, wis het"
 ERASE_CHAT_NO = "Nee, laat staan"
 

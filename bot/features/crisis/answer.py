@@ -18,8 +18,10 @@ from telegram import Bot
 from telegram.error import BadRequest
 
 import safety as danger
-from bot.core import coach_channel, keyboards, menu, recent, safety_plan
+from bot.core import coach_channel, conversation, keyboards, menu, recent, safety_plan
+from bot.core.conversation import SAFETY_VAR
 from bot.core.helplines import (
+    ERASE_ASK,
     ERASE_CHAT,
     ERASE_CHAT_CONFIRM,
     ERASE_CHAT_DONE,
@@ -56,7 +58,6 @@ NO_PREFIX = "s:nee:"
 # Buttons of the crisis answer; stateless, so an old one still works.
 SHOW_HELP = "s:hulp"
 SHOW_PLAN = "s:plan"
-ERASE_ASK = "s:wis"
 ERASE_YES = "s:wis:ja"
 ERASE_NO = "s:wis:nee"
 # A caring question is answered in words for this long after it was asked.
@@ -204,13 +205,15 @@ async def answer_in_words(svc: Services, bot: Any, client: Client, text: str) ->
 
 
 async def show_help(svc: Services, bot: Any, client: Client) -> None:
-    """/hulp and "Ik heb nu hulp nodig": the help lines, with the coach and the safety plan."""
+    """/hulp and "Ik heb nu hulp nodig": the help lines, with the coach and the safety plan; for
+    a client who said they do not feel safe with their partner, also "wis dit gesprek"."""
+    unsafe = conversation.current_state(svc, client).vars.get(SAFETY_VAR) == "onveilig"
     await send_text(
         svc,
         bot,
         client.chat_id,
         crisis_message(_country(client), None),  # type: ignore[arg-type]
-        _help_rows(None),
+        _help_rows("partner_danger" if unsafe else None),
         user_id=client.user_id,
     )
 
