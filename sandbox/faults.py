@@ -7,7 +7,9 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-KINDS = frozenset({"429", "403", "500", "502", "slow", "drop", "drop_after"})
+KINDS = frozenset({"400", "429", "403", "500", "502", "slow", "drop", "drop_after"})
+# What a "400" says unless told otherwise: Telegram refusing one message it will not copy.
+DEFAULT_400 = "Bad Request: message can't be copied"
 
 
 @dataclass
@@ -20,6 +22,7 @@ class Fault:
     times: int = 1
     retry_after: int = 1
     delay: float = 2.0
+    description: str = DEFAULT_400
 
 
 @dataclass
@@ -50,13 +53,17 @@ class FaultInjector:
         times: int = 1,
         retry_after: int = 1,
         delay: float = 2.0,
+        description: str = DEFAULT_400,
     ) -> Fault:
-        """Make the next `times` matching requests fail with `kind`."""
+        """Make the next `times` matching requests fail with `kind` (a "400" says
+        `description`)."""
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {sorted(KINDS)}")
         if times < 1:
             raise ValueError("times must be at least 1")
-        fault = Fault(kind, method, chat_id, times, retry_after, delay)
+        if kind == "400" and not description.startswith("Bad Request: "):
+            raise ValueError("a 400 description starts with 'Bad Request: ', as on Telegram")
+        fault = Fault(kind, method, chat_id, times, retry_after, delay, description)
         self._faults.append(fault)
         return fault
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.core import texts
+from bot.core import coach_channel, texts
+from bot.features.handoff.coach import NOT_COPIED
 from dialogues.engine import HINT_TEXT, MEDIA_HINT_TEXT, STALE_TEXT
 from sandbox import Sandbox
 from storage import clients, privacy
@@ -25,7 +26,7 @@ from tests.test_e2e_dialogues import (
     to_the_question,
     with_proef,
 )
-from tests.test_handoff import World, _config, enrol, eventually
+from tests.test_handoff import World, _config, ask_coach, enrol, eventually
 
 
 @pytest.fixture
@@ -387,3 +388,91 @@ async def test_no_menu_before_the_age_question(harness: Harness) -> None:
     got = await jan.settle(first=5)
     assert any("of ouder?" in plain(m) for m in got), [plain(m) for m in got]
     assert not any(texts.MENU_TITLE in plain(m) for m in got)
+
+
+# --- 4. a message Telegram will not copy is one message, not a broken group -----------------
+
+
+async def test_a_client_message_telegram_will_not_copy(world: World) -> None:
+    """Broke #7: a client message Telegram would not copy was taken for a broken coach group:
+    private fallback, an empty header to each coach, the error text to the client."""
+    sb, h = world.sb, world.h
+    kim = h.person("Kim")
+    await enrol(h, kim)
+    await ask_coach(kim, "Even praten")
+    thread = await world.topic(kim)
+    await kim.settle()
+    coach_before = len(sb.messages(world.coach_id))
+
+    sb.faults.inject("400", method="copyMessage", chat_id=world.group)
+    await kim.send_media("sticker")
+    told = await kim.expect_text(coach_channel.NOT_PASSED_ON)
+    assert texts.SOMETHING_WENT_WRONG[:20] not in plain(told)
+    line = await eventually(
+        lambda: next(
+            (m for m in world.in_topic(thread) if "niet liet doorsturen" in plain(m)), None
+        )
+    )
+    assert line["from"]["is_bot"]
+    # Nothing else changed: no private fallback, and the next message goes to the topic.
+    await kim.send("Dit bericht komt wel aan")
+    await eventually(
+        lambda: any(plain(m) == "Dit bericht komt wel aan" for m in world.in_topic(thread))
+    )
+    assert len(sb.messages(world.coach_id)) == coach_before
+    assert await world.is_open(kim)
+    assert await kim.settle() == []
+
+
+async def test_a_coach_message_telegram_will_not_copy(world: World) -> None:
+    """Broke #7: a coach message whose copy failed left the client a dangling "Je coach stuurt
+    je:"; the coach must hear that this one message did not arrive."""
+    sb, h = world.sb, world.h
+    lou = h.person("Lou")
+    await enrol(h, lou)
+    await ask_coach(lou, None)
+    thread = await world.topic(lou)
+    await lou.settle()
+
+    for kind, caption in (("sticker", None), ("photo", "Kijk eens")):
+        sb.faults.inject("400", method="copyMessage", chat_id=lou.chat_id)
+        await sb.send_media(
+            world.coach_id, kind, chat_id=world.group, thread_id=thread, caption=caption
+        )
+        note = await eventually(
+            lambda: next(
+                (m for m in reversed(world.in_topic(thread)) if NOT_COPIED in plain(m)), None
+            )
+        )
+        assert note["from"]["is_bot"]
+        await lou.settle()
+        shown = [plain(m) for m in sb.messages(lou.chat_id) if m["from"]["is_bot"]]
+        assert not any("stuurt je" in text for text in shown), shown
+    await world.coach_says(thread, "Lukt het zo wel?")
+    await lou.expect_text("Lukt het zo wel?")
+    assert await world.is_open(lou)
+
+
+async def test_private_fallback_says_what_did_not_come_instead_of_a_bare_name(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Without a coach group, a refused copy turns the coach's name line into a note."""
+    coach_user = sandbox.add_user("Sanne")
+    h = Harness(sandbox, tmp_path, _config(coach_user.id, 0))
+    await h.start()
+    try:
+        mia = h.person("Mia")
+        await enrol(h, mia)
+        await ask_coach(mia, None)
+        await mia.settle()
+        sandbox.faults.inject("400", method="copyMessage", chat_id=coach_user.id)
+        await mia.send_media("voice")
+        await mia.expect_text(coach_channel.NOT_PASSED_ON)
+        lines = [plain(m) for m in sandbox.messages(coach_user.id)]
+        assert lines[-1].startswith("✉️ Mia · ") and "niet liet doorsturen" in lines[-1], lines
+        await mia.send("En nu tekst")
+        await eventually(
+            lambda: any(plain(m) == "En nu tekst" for m in sandbox.messages(coach_user.id))
+        )
+    finally:
+        await h.stop()

@@ -56,6 +56,10 @@ UNKNOWN_TOPIC = "Dit topic hoort bij geen cliënt (meer). Je bericht is niet doo
 CLIENT_GONE = "Deze cliënt is er niet meer (gegevens gewist). Je bericht is niet doorgestuurd."
 CLIENT_BLOCKED = "De cliënt heeft de bot geblokkeerd; je bericht kwam niet aan."
 NOT_DELIVERED = "Je bericht kon niet worden bezorgd. Probeer het zo nog eens."
+NOT_COPIED = (
+    "Telegram liet dit bericht niet doorsturen; de cliënt heeft het niet gekregen. "
+    "Stuur het eventueel op een andere manier, bijvoorbeeld als tekst of als foto."
+)
 EDITS_NOT_SENT = "Aanpassingen worden niet doorgestuurd. Stuur het gerust als nieuw bericht."
 REPLY_TO_RELAY = (
     "Beantwoord (reply) het bericht van de cliënt om te antwoorden; dan weet ik voor wie het is."
@@ -115,19 +119,38 @@ def _caption_kind(message: Message) -> bool:
     )
 
 
-async def _deliver_to_client(svc: Services, bot: Any, client: Client, message: Message) -> bool:
-    """Copy a coach message to the client with the "je coach" label; False if it did not arrive."""
+async def _copy(svc: Services, uid: int, make: Any) -> str | None:
+    """One copyMessage to the client: None when it arrived, else the line for the coach."""
+    refused = False
+
+    async def attempt() -> Any:
+        nonlocal refused
+        copied = await coach_channel.copy_or_refused(make, "coach to client")
+        refused = copied is None
+        return copied
+
+    if await call(svc, "copyMessage", attempt, user_id=uid) is not None:
+        return None
+    return NOT_COPIED if refused else NOT_DELIVERED
+
+
+async def _deliver_to_client(
+    svc: Services, bot: Any, client: Client, message: Message
+) -> str | None:
+    """Copy a coach message to the client with the "je coach" label; None when it arrived,
+    else a line for the coach (Telegram would not copy this one message, or it failed)."""
     uid, target = client.user_id, client.chat_id
     if message.text is not None:
         body = f"{COACH_LABEL}\n{message.text_html}"
         if len(body) <= TEXT_MAX:
-            return await send_text(svc, bot, target, body, user_id=uid) is not None
+            sent = await send_text(svc, bot, target, body, user_id=uid)
+            return None if sent is not None else NOT_DELIVERED
     elif _caption_kind(message):
         caption = f"{COACH_LABEL}\n{message.caption_html}" if message.caption else COACH_LABEL
         if len(caption) <= CAPTION_MAX:
-            result = await call(
+            return await _copy(
                 svc,
-                "copyMessage",
+                uid,
                 lambda: bot.copy_message(
                     target,
                     message.chat_id,
@@ -135,19 +158,21 @@ async def _deliver_to_client(svc: Services, bot: Any, client: Client, message: M
                     caption=caption,
                     parse_mode=ParseMode.HTML,
                 ),
-                user_id=uid,
             )
-            return result is not None
     # Stickers, video notes, locations, or a text too long for the label: label, then the copy.
-    if await send_text(svc, bot, target, f"{COACH_LABEL} stuurt je:", user_id=uid) is None:
-        return False
-    result = await call(
-        svc,
-        "copyMessage",
-        lambda: bot.copy_message(target, message.chat_id, message.message_id),
-        user_id=uid,
+    label = await send_text(svc, bot, target, f"{COACH_LABEL} stuurt je:", user_id=uid)
+    if label is None:
+        return NOT_DELIVERED
+    problem = await _copy(
+        svc, uid, lambda: bot.copy_message(target, message.chat_id, message.message_id)
     )
-    return result is not None
+    if problem is not None:
+        # No label left hanging over nothing: the client sees no trace of what did not come.
+        try:
+            await call(svc, "deleteMessage", lambda: bot.delete_message(target, label.message_id))
+        except TelegramError:
+            log.info("could not take back the coach label", extra={"user_id": uid})
+    return problem
 
 
 async def relay_to_client(
@@ -171,10 +196,11 @@ async def relay_to_client(
             reopened = True
         if current.status == "open":
             await handoffs.take(conn, current.id, coach_id, now)
-    if not await _deliver_to_client(svc, bot, client, message):
+    problem = await _deliver_to_client(svc, bot, client, message)
+    if problem is not None:
         async with svc.db.read() as conn:
             fresh = await clients.get(conn, user_id)
-        return CLIENT_BLOCKED if fresh is not None and not fresh.active else NOT_DELIVERED
+        return CLIENT_BLOCKED if fresh is not None and not fresh.active else problem
     log.info("relayed coach message to client", extra={"user_id": user_id})
     if reopened:
         await coach_channel.say_to_coaches(svc, bot, client, REOPENED)
