@@ -156,7 +156,9 @@ class Sandbox:
             elif fault.kind == "drop":
                 return _drop(request)
             elif fault.kind == "400":
-                self.errors.append({"method": method, "code": 400, "description": fault.description})
+                self.errors.append(
+                    {"method": method, "code": 400, "description": fault.description}
+                )
                 return _error(400, fault.description)
             elif fault.kind != "drop_after":
                 return self._fault_response(method, fault.kind, fault.retry_after)
