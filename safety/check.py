@@ -82,6 +82,8 @@ class _Hit:
 _ME = frozenset(("ik", "me", "mij", "mezelf", "i", "me", "myself"))
 _THEM = frozenset(("haar", "hem", "zich", "zichzelf", "hun", "her", "him"))
 _YOU = frozenset(("je", "jou", "jij", "ge", "u", "you"))
+_OUR = frozenset(("mijn", "onze", "ons", "mn"))
+_POSSESSIVE = frozenset(("mijn", "je", "jouw", "zijn", "haar", "ons", "onze", "hun", "m", "z"))
 
 
 def _words(items: tuple[str, ...]) -> re.Pattern[str]:
@@ -344,15 +346,29 @@ class RuleCheck:
                 return ""
             end = b
 
-    def _told_by_someone_else(self, sentence: str, start: int) -> bool:
-        """The sentence is about a person who is not the writer nor a partner ("mijn moeder belde
-        al 6 keer", "mijn kamergenoot schreeuwt tegen haar vriend ..."), with no "me" after."""
-        words = sentence[:start].split()
-        for i, w in enumerate(words):
+    def _them(self, words: list[str], i: int) -> bool:
+        """Is words[i] someone else as the victim ("dreigt haar"), not "haar" as hair ("mijn
+        haar") nor behind a preposition ("bang voor hem")?"""
+        if words[i] not in _THEM or self._governed(words, i):
+            return False
+        return not (words[i] == "haar" and i > 0 and words[i - 1] in _POSSESSIVE)
+
+    def _told_by_someone_else(self, sentence: str, start: int, children: bool = True) -> bool:
+        """The sentence is about a person who is not the writer, a partner or the writer's child
+        ("mijn moeder belde al 6 keer", "mijn kamergenoot schreeuwt tegen haar vriend ..."), and
+        the writer is not in it as "ik" or "me"."""
+        words = sentence.split()
+        before = len(sentence[:start].split())
+        for i, w in enumerate(words[:before]):
             if w in _ME:
                 return False
             if w in self.others and w not in self.partners and not self._governed(words, i):
-                return not any(x in _ME for x in words[i + 1 :])
+                # The writer's child tells of the writer's danger, unless quoted saying it.
+                our_child = i > 0 and words[i - 1] in _OUR and self._our_child.search(f"mijn {w}")
+                if children and our_child:
+                    return False
+                me = _ME - {"ik"} if not children else _ME
+                return not any(x in me for x in words[i + 1 :])
         return False
 
     def _about_someone_else(self, sentence: str, m: re.Match[str], category: Category) -> bool:
@@ -386,20 +402,20 @@ class RuleCheck:
             quoted = any(w in _YOU for w in inside)
             if any(w in _ME and not (quoted and w == "ik") for w in inside):
                 return False
-            if self._told_by_someone_else(sentence, m.start()):
+            if self._told_by_someone_else(sentence, m.start(), children=not quoted):
                 return True
             if self._our_child.search(sentence):
                 return False
             for i in range(len(clause) - 1, -1, -1):
                 if clause[i] in _ME:
                     return False
-                if clause[i] in _THEM and not self._governed(clause, i):
+                if self._them(clause, i):
                     return True
                 if clause[i] in ("haar", "zijn", "hun") and i + 1 < len(clause):
                     # "een vrouw die door haar man ...": someone else's partner.
                     if clause[i + 1] in self.partners:
                         return True
-            if any(w in _THEM and not self._governed(inside, i) for i, w in enumerate(inside)):
+            if any(self._them(inside, i) for i in range(len(inside))):
                 return True
             return any(w in self.media for w in sentence.split())
         subject = self._subject(sentence, m.start())
