@@ -6,6 +6,7 @@ import asyncio
 import copy
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from sandbox.state import Chat, SimUser, World
 
 log = logging.getLogger(__name__)
 
+# How often a sandbox with a state file saves what changed (and at every clean stop).
+SAVE_EVERY = 1.0
 MEDIA_KINDS = ("photo", "sticker", "voice", "document", "video", "audio", "location", "contact")
 _CAPTION_KINDS = frozenset({"photo", "voice", "document", "video", "audio"})
 
@@ -38,6 +41,7 @@ class Sandbox:
         port: int = 0,
         bot_username: str = "coachbot_demo_bot",
         bot_first_name: str = "Coach",
+        state_file: Path | str | None = None,
     ) -> None:
         self.spec = Spec(spec_path)
         self.token = token
@@ -59,6 +63,13 @@ class Sandbox:
         self._webhook_task: asyncio.Task[None] | None = None
         self._deliveries: set[asyncio.Task[None]] = set()
         self._media_counter = 0
+        # With a state file the people, chats, messages, files and every id counter survive a
+        # restart, so an id is never handed out twice (Telegram never reuses one either).
+        self.state_file = Path(state_file) if state_file is not None else None
+        self._saver: asyncio.Task[None] | None = None
+        self._saved_changes = 0
+        if self.state_file is not None and self.state_file.exists():
+            self._load(self.state_file)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -95,9 +106,18 @@ class Sandbox:
         server = site._server
         assert server is not None
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        if self.state_file is not None:
+            self.save(clean=False)  # from now on a kill is an unclean stop
+            self._saver = asyncio.create_task(self._autosave(), name="sandbox-autosave")
 
     async def stop(self) -> None:
-        """Stop serving and end webhook delivery."""
+        """Stop serving and end webhook delivery (and save, with a state file)."""
+        if self._saver is not None:
+            self._saver.cancel()
+            await asyncio.gather(self._saver, return_exceptions=True)
+            self._saver = None
+        if self.state_file is not None:
+            self.save(clean=True)
         self.closing = True
         self.api.closing = True
         self.world.update_signal.fire()  # pending long polls answer now
@@ -113,6 +133,41 @@ class Sandbox:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    def save(self, *, clean: bool = False) -> None:
+        """Write the state file now: atomically, readable by its owner only."""
+        if self.state_file is None:
+            raise RuntimeError("this sandbox has no state file")
+        data = {**self.world.snapshot(), "info": self.info, "clean": clean}
+        tmp = self.state_file.with_name(self.state_file.name + ".tmp")
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, ensure_ascii=False)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, self.state_file)
+        self._saved_changes = self.world.changes
+
+    def _load(self, path: Path) -> None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            self.world.restore(data, clean=bool(data.get("clean")))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: not a readable sandbox state file ({exc})") from exc
+        self.info.update(data.get("info") or {})
+        log.info(
+            "sandbox state loaded: %d people, %d chats", len(self.world.users), len(data["chats"])
+        )
+
+    async def _autosave(self) -> None:
+        while True:
+            await asyncio.sleep(SAVE_EVERY)
+            if self.world.changes != self._saved_changes:
+                try:
+                    self.save(clean=False)
+                except OSError:
+                    log.exception("sandbox state could not be saved")
 
     async def __aenter__(self) -> Sandbox:
         await self.start()

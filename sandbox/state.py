@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import bisect
 import copy
 import hashlib
-import itertools
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -30,6 +30,26 @@ DEFAULT_UPDATES = frozenset(
         "chat_join_request",
     }
 )
+
+
+class Ids:
+    """Increasing ids, like itertools.count, that can say where they are (to be saved)."""
+
+    def __init__(self, start: int) -> None:
+        self.value = start
+
+    def __iter__(self) -> Ids:
+        return self
+
+    def __next__(self) -> int:
+        value = self.value
+        self.value += 1
+        return value
+
+
+# After a start that did not follow a clean stop (the last save may be up to a second old),
+# every counter jumps this far ahead, so no id handed out in that second is handed out again.
+UNCLEAN_MARGIN = 10_000
 
 
 class Signal:
@@ -124,6 +144,7 @@ class Chat:
         self.log_seqs: list[int] = []
         self.log_ids: list[int] = []
         self.changed = Signal()
+        self.on_change: Any = None  # the World's change counter, set when the chat joins it
         # Messages the bot sent (or copied) here, in order, and per-thread read cursors.
         self.bot_log: list[dict[str, Any]] = []
         self.cursors: dict[int | None, int] = {}
@@ -149,6 +170,8 @@ class Chat:
         self.log_seqs.append(self.seq)
         self.log_ids.append(message_id)
         self.changed.fire()
+        if self.on_change is not None:
+            self.on_change()
 
     def changed_since(self, since: int) -> list[int]:
         """Ids of messages changed after sequence number `since`, without repeats."""
@@ -230,15 +253,33 @@ class World:
         self.files_by_path: dict[str, StoredFile] = {}
         self.updates: deque[dict[str, Any]] = deque()
         self.update_signal = Signal()
-        self._update_ids = itertools.count(1)
+        self._update_ids = Ids(1)
         self.allowed_updates: frozenset[str] = DEFAULT_UPDATES
         self.callbacks: dict[str, CallbackRecord] = {}
-        self._callback_ids = itertools.count(1)
-        self._user_ids = itertools.count(1_000_001)
-        self._group_ids = itertools.count(1)
-        self._file_ids = itertools.count(1)
+        self._callback_ids = Ids(1)
+        self._user_ids = Ids(1_000_001)
+        self._group_ids = Ids(1)
+        self._file_ids = Ids(1)
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.texts: dict[str, str] = {}
+        # Counts every change worth saving (sandbox/server.py saves when it moved).
+        self.changes = 0
+
+    def changed(self) -> None:
+        """Note a change worth saving."""
+        self.changes += 1
+
+    def skip_ids(self, *, user: int = 0, update: int = 0) -> None:
+        """Hand out no user id below `user` and no update id below `update` from now on (for a
+        bot that remembers ids from an earlier local Telegram)."""
+        self._user_ids.value = max(self._user_ids.value, user)
+        self._update_ids.value = max(self._update_ids.value, update)
+
+    def _join(self, chat: Chat) -> Chat:
+        self.chats[chat.id] = chat
+        chat.on_change = self.changed
+        self.changed()
+        return chat
 
     # -- people and chats -------------------------------------------------------------------
 
@@ -248,7 +289,7 @@ class World:
         """A new simulated person with a private chat with the bot (chat id == user id)."""
         user = SimUser(next(self._user_ids), first_name, username, language_code)
         self.users[user.id] = user
-        self.chats[user.id] = Chat(user.id, "private", user=user)
+        self._join(Chat(user.id, "private", user=user))
         return user
 
     def add_forum_group(self, title: str, member_ids: list[int]) -> Chat:
@@ -259,9 +300,8 @@ class World:
         chat_id = -1_000_000_000_000 - next(self._group_ids)
         chat = Chat(chat_id, "supergroup", title=title, is_forum=True)
         chat.member_ids.update(member_ids)
-        self.chats[chat_id] = chat
         self.groups.append(chat)
-        return chat
+        return self._join(chat)
 
     def groups_of(self, user_id: int) -> list[Chat]:
         """The groups a person is a member of."""
@@ -341,6 +381,7 @@ class World:
         update = {"update_id": next(self._update_ids), kind: copy.deepcopy(payload)}
         self.updates.append(update)
         self.update_signal.fire()
+        self.changed()
         return update
 
     def push_raw(self, update: dict[str, Any]) -> dict[str, Any] | None:
@@ -355,6 +396,7 @@ class World:
             raw = {"update_id": next(self._update_ids), **raw}
         self.updates.append(raw)
         self.update_signal.fire()
+        self.changed()
         return raw
 
     def new_callback(self, user_id: int, chat_id: int, message_id: int) -> tuple[str, Any]:
@@ -389,7 +431,114 @@ class World:
         )
         self.files[file_id] = stored
         self.files_by_path[path] = stored
+        self.changed()
         return stored
+
+    # -- saving and loading -----------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything a restart must not forget, as JSON-serialisable data: people, chats with
+        their messages and topics, files, updates not yet fetched, and where every id stands."""
+        return {
+            "format": 1,
+            "ids": {
+                "user": self._user_ids.value,
+                "group": self._group_ids.value,
+                "update": self._update_ids.value,
+                "callback": self._callback_ids.value,
+                "file": self._file_ids.value,
+            },
+            "users": [
+                {
+                    "id": u.id,
+                    "first_name": u.first_name,
+                    "username": u.username,
+                    "language_code": u.language_code,
+                    "blocked": u.blocked,
+                }
+                for u in self.users.values()
+            ],
+            "chats": [
+                {
+                    "id": c.id,
+                    "type": c.type,
+                    "title": c.title,
+                    "is_forum": c.is_forum,
+                    "members": sorted(c.member_ids),
+                    "next_message_id": c.next_message_id,
+                    "seq": c.seq,
+                    "messages": list(c.messages.values()),
+                    "topics": [
+                        {
+                            "message_thread_id": t.message_thread_id,
+                            "name": t.name,
+                            "icon_color": t.icon_color,
+                            "icon_custom_emoji_id": t.icon_custom_emoji_id,
+                            "closed": t.closed,
+                            "deleted": t.deleted,
+                        }
+                        for t in c.topics.values()
+                    ],
+                }
+                for c in self.chats.values()
+            ],
+            "groups": [c.id for c in self.groups],
+            "files": [
+                {
+                    "file_id": f.file_id,
+                    "file_unique_id": f.file_unique_id,
+                    "kind": f.kind,
+                    "data": base64.b64encode(f.data).decode("ascii"),
+                    "mime_type": f.mime_type,
+                    "file_path": f.file_path,
+                    "file_name": f.file_name,
+                    "width": f.width,
+                    "height": f.height,
+                    "duration": f.duration,
+                }
+                for f in self.files.values()
+            ],
+            "updates": list(self.updates),
+        }
+
+    def restore(self, data: dict[str, Any], *, clean: bool) -> None:
+        """Take back a snapshot (into a fresh World). After an unclean stop every id counter,
+        and every chat's message ids, jump ahead, so nothing is ever handed out twice."""
+        if data.get("format") != 1:
+            raise ValueError("not a sandbox state file of a known format")
+        margin = 0 if clean else UNCLEAN_MARGIN
+        ids = data["ids"]
+        self._user_ids = Ids(int(ids["user"]) + margin)
+        self._group_ids = Ids(int(ids["group"]) + margin)
+        self._update_ids = Ids(int(ids["update"]) + margin)
+        self._callback_ids = Ids(int(ids["callback"]) + margin)
+        self._file_ids = Ids(int(ids["file"]) + margin)
+        for raw in data["users"]:
+            user = SimUser(raw["id"], raw["first_name"], raw["username"], raw["language_code"])
+            user.blocked = bool(raw["blocked"])
+            self.users[user.id] = user
+        for raw in data["chats"]:
+            owner = self.users.get(raw["id"]) if raw["type"] == "private" else None
+            chat = Chat(
+                raw["id"], raw["type"], title=raw["title"], is_forum=raw["is_forum"], user=owner
+            )
+            chat.member_ids = set(raw["members"])
+            chat.next_message_id = int(raw["next_message_id"]) + margin
+            for topic in raw["topics"]:
+                chat.topics[topic["message_thread_id"]] = Topic(**topic)
+            # Seen again by the web page: every message counts as changed after the old seq.
+            chat.seq = int(raw["seq"])
+            for msg in raw["messages"]:
+                chat.messages[msg["message_id"]] = msg
+                chat.mark_changed(msg["message_id"])
+            self._join(chat)
+        self.groups = [self.chats[cid] for cid in data["groups"] if cid in self.chats]
+        for raw in data["files"]:
+            stored = StoredFile(**{**raw, "data": base64.b64decode(raw["data"])})
+            self.files[stored.file_id] = stored
+            self.files_by_path[stored.file_path] = stored
+        self.updates.extend(data["updates"])
+        self.changes = 0
 
 
 _SERVICE_KEYS = (

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,29 @@ log = logging.getLogger(__name__)
 
 COACH_NAME = "Coach Sanne"
 GROUP_TITLE = "Coachpraktijk"
+
+
+def sandbox_state_file(db_path: Path) -> Path:
+    """Where the demo's local Telegram keeps its people and chats: beside the demo database
+    (data/demo.sqlite3 -> data/demo.sandbox.json), so the two are kept or deleted together."""
+    return db_path.with_name(db_path.stem + ".sandbox.json")
+
+
+def _highest_ids(db_path: Path) -> tuple[int, int]:
+    """The highest client id and update id an existing demo database knows (0 when none)."""
+    if not db_path.exists():
+        return 0, 0
+    found = []
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+            for sql in ("SELECT max(user_id) FROM clients", "SELECT max(update_id) FROM inbox"):
+                try:
+                    found.append(int(conn.execute(sql).fetchone()[0] or 0))
+                except sqlite3.Error:
+                    found.append(0)  # an older database without that table
+    except sqlite3.Error:
+        return 0, 0
+    return found[0], found[1]
 
 
 def sandbox_config(
@@ -117,7 +141,14 @@ class Demo:
         typing_pauses: bool = False,
     ) -> None:
         self.db_path = Path(db_path)
-        self.sandbox = Sandbox(host=host, port=port)
+        state = sandbox_state_file(self.db_path)
+        fresh = not state.exists()
+        self.sandbox = Sandbox(host=host, port=port, state_file=state)
+        if fresh:
+            # A demo database from before the state file (or whose file was deleted) knows
+            # people and updates: the local Telegram starts above them, never reusing an id.
+            users, updates = _highest_ids(self.db_path)
+            self.sandbox.world.skip_ids(user=users + 1, update=updates + 1)
         self.typing_pauses = typing_pauses
         self.bot: LocalBot | None = None
 
@@ -130,13 +161,18 @@ class Demo:
         """Start the local Telegram, add a coach and a coach group, start the bot."""
         sb = self.sandbox
         await sb.start()
-        coach = sb.add_user(COACH_NAME)
-        group = sb.add_forum_group(GROUP_TITLE, [coach.id])
-        sb.info.update({"coaches": [coach.id], "coach_group": group})
+        coaches = sb.info.get("coaches") or []
+        group = sb.info.get("coach_group")
+        known = {u.id for u in sb.users}
+        if not (coaches and all(c in known for c in coaches) and group in sb.world.chats):
+            # The first start (a restart keeps the coach and the group from the state file).
+            coach = sb.add_user(COACH_NAME)
+            coaches, group = [coach.id], sb.add_forum_group(GROUP_TITLE, [coach.id])
+            sb.info.update({"coaches": coaches, "coach_group": group})
         cfg = sandbox_config(
             sb,
             self.db_path,
-            coach=CoachConfig(user_ids=(coach.id,), chat_id=group),
+            coach=CoachConfig(user_ids=tuple(coaches), chat_id=group),
             dialogues=DialoguesConfig(typing_pauses=self.typing_pauses),
             storage=StorageConfig(database=str(self.db_path)),
             telegram=TelegramConfig(
