@@ -181,9 +181,17 @@ ONBOARDING_PATH = (
 )
 
 
-async def onboard(person: Person, *, consent: bool = True, country: str = "Nederland") -> None:
-    """Walk a person through the real onboarding (kennismaking) to the menu."""
-    await person.send("/start")
+async def onboard(
+    person: Person,
+    *,
+    consent: bool = True,
+    country: str = "Nederland",
+    start: str = "/start",
+    to_menu: bool = True,
+) -> None:
+    """Walk a person through the real onboarding (kennismaking) to the menu (or, with
+    `to_menu=False`, to whatever follows it, such as the dialogue of a deep link in `start`)."""
+    await person.send(start)
     await person.settle(first=10)
     for label in ONBOARDING_PATH:
         if label is None:
@@ -192,5 +200,7 @@ async def onboard(person: Person, *, consent: bool = True, country: str = "Neder
             label = country
         await person.press(label)
         await person.settle(first=10)
+    if not to_menu:
+        return
     last = person.last_with_buttons()
     assert "waar wil je mee verder" in plain(last).lower(), plain(last)

@@ -113,34 +113,13 @@ async def test_deep_link_opens_a_dialogue_after_onboarding(harness: Harness) -> 
     lib = harness.services.library
     target = lib.menu.modules[1].sessions[0]
     gus = harness.person("Gus")
-    await gus.send(f"/start {target}")
-    await gus.settle()
     # Onboarding comes first; then the linked dialogue starts instead of the menu.
-    await onboard_rest(gus)
+    await onboard(gus, start=f"/start {target}", to_menu=False)
     state_dialogue = harness.services.ephemeral.get(gus.id)
     row = await _client(harness, gus.id)
     assert (state_dialogue and state_dialogue.dialogue == target) or (row.state or {}).get(
         "dialogue"
     ) == target
-
-
-async def onboard_rest(person) -> None:  # type: ignore[no-untyped-def]
-    """Finish an onboarding already started, stopping when it leaves the onboarding."""
-    for _ in range(30):
-        message = person.last_with_buttons()
-        labels = [t for t, _ in buttons(message)]
-        lowered = [t.lower() for t in labels]
-        if any("akkoord" in t for t in lowered):
-            await person.press("akkoord")
-        elif any("nederland" in t for t in lowered):
-            await person.press("Nederland")
-        elif any(t.startswith("ja") for t in lowered):
-            await person.press(next(t for t in labels if t.lower().startswith("ja")))
-        else:
-            await person.press(labels[0])
-        got = await person.settle()
-        if any("stap 1 van" in plain(m).lower() for m in got):
-            return
 
 
 async def test_a_429_is_waited_out(harness: Harness) -> None:

@@ -15,7 +15,7 @@ from bot.features.handoff.coach import NOT_COPIED
 from dialogues.engine import HINT_TEXT, MEDIA_HINT_TEXT, STALE_TEXT
 from sandbox import Sandbox
 from storage import clients, privacy
-from tests.harness import ONBOARDING_PATH, Harness, Person, buttons, onboard, plain
+from tests.harness import Harness, Person, buttons, onboard, plain
 from tests.test_e2e_dialogues import (
     ASK,
     BEGIN,
@@ -300,20 +300,10 @@ async def test_a_deep_link_before_the_onboarding_waits_only_when_linkable(
     assert not library.dialogues["reflectie"].linkable
     for who, link, expected in (("Gijs", "reflectie", None), ("Hana", "ademhaling", "ademhaling")):
         person = harness.person(who)
-        await _onboard_from(person, f"/start {link}")
+        await onboard(person, start=f"/start {link}", to_menu=False)
         assert (await _state_of(harness, person))[0] == expected, link
         if expected is None:
             assert texts.MENU_TITLE in plain(person.last_with_buttons())
-
-
-async def _onboard_from(person: Person, first: str) -> None:
-    """The real onboarding (as tests.harness.onboard walks it), begun with `first`."""
-    await person.send(first)
-    await person.settle(first=10)
-    for label in ONBOARDING_PATH:
-        label = {None: "akkoord", "COUNTRY": "Nederland"}.get(label, label)
-        await person.press(label)
-        await person.settle(first=10)
 
 
 # --- 2. the age gate --------------------------------------------------------------------------
