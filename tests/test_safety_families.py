@@ -312,3 +312,11 @@ PARTNER = _cases(
 @pytest.mark.parametrize(("text", "expected"), PARTNER)
 def test_partner_danger_families(text: str, expected: str) -> None:
     assert level(text) == expected, why(text)
+
+
+def test_a_vague_threat_asks_and_with_fear_alarms() -> None:
+    assert level("hij appte: je weet wat er gebeurt als je te laat bent") == "unclear"
+    assert (
+        level("hij appte: je weet wat er gebeurt als je te laat bent. ik ben zo bang") == "crisis"
+    )
+    assert level("ze appte: wacht maar tot je je cadeau ziet") == "ok"

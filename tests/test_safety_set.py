@@ -109,6 +109,7 @@ EXTRA = {
     "child_hurt_or_witness": "mijn dochter zag hoe hij me tegen de muur duwde",
     "hits_again": "hij slaat weer",
     "injury_told": "hij heeft me zo hard geduwd, ik kreeg geen lucht meer",
+    "vague_threat": "hij appte: wacht maar tot ik thuis ben",
 }
 
 
