@@ -45,11 +45,13 @@ class StartupError(Exception):
 
 
 def load_safety() -> None:
-    """Load and check the safety rule files now, not at the first message; refuse to start on
-    any error (a bot that cannot hear danger must not talk to clients)."""
+    """Load and check the safety rule files and the learned second opinion now, not at the first
+    message; refuse to start on any error (a bot that cannot hear danger must not talk to
+    clients)."""
     try:
         safety.default_check()
-    except safety.RuleFileError as exc:
+        safety.load_model()
+    except (safety.RuleFileError, safety.ModelError) as exc:
         raise StartupError(str(exc)) from exc
 
 
