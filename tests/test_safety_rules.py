@@ -69,7 +69,11 @@ def test_word_lists_expand_in_templates(rules: Path) -> None:
 @pytest.mark.parametrize(
     ("file", "text", "code"),
     [
-        ("suicide.yaml", "  - name: x\n    weight: 1.0\n    phrases:\n      - '{nope} dood'\n", "S004"),
+        (
+            "suicide.yaml",
+            "  - name: x\n    weight: 1.0\n    phrases:\n      - '{nope} dood'\n",
+            "S004",
+        ),
         ("suicide.yaml", "  - name: x\n    weight: 2\n    phrases:\n      - iets\n", "S006"),
         ("suicide.yaml", "  - name: wants_to_die\n    weight: 1.0\n    phrases: [iets]\n", "S003"),
         ("suicide.yaml", "  - name: x\n    weight: 1.0\n    phrazes: [iets]\n", "S002"),
@@ -137,4 +141,18 @@ def test_the_bot_refuses_to_start_on_broken_rules(
     finally:
         monkeypatch.undo()
         safety.default_check.cache_clear()
+    application.load_safety()
+
+
+def test_the_bot_refuses_to_start_without_the_learned_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.routing import application
+    from safety import learned
+
+    monkeypatch.setattr(learned, "MODEL_DIR", tmp_path / "no-model")
+    monkeypatch.setattr(learned, "_default", None)
+    with pytest.raises(application.StartupError, match="python -m safety.train"):
+        application.load_safety()
+    monkeypatch.undo()
     application.load_safety()
