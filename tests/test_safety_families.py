@@ -243,9 +243,9 @@ VARIANTS = _cases(
     crisis=[
         "k ga mijn eigen van kant maken",
         "wil mij iets aandoen, het gaat nie meer",
-        "ik denk erover mezelf te unaliven",
+        "soms wil ik mezelf gewoon unaliven",
         "wanna kms fr",
-        "gonna sh tonight",
+        "i think im gonna sh again",
         "ik ga springen",
     ],
     ok=[
