@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.html import HtmlError, parse_html, strip_text
+from sandbox.html import HtmlError, add_bot_commands, parse_html, strip_text
 from sandbox.media import image_size
 from sandbox.spec import UploadedFile
 from sandbox.state import DEFAULT_UPDATES, Chat, Topic, World
@@ -217,7 +217,8 @@ class BotApi:
             text, entities = raw, list(params.get(entities_key) or [])
         else:
             raise violation(f"unsupported parse_mode {params.get('parse_mode')!r}")
-        return strip_text(text, entities)
+        text, entities = strip_text(text, entities)
+        return text, add_bot_commands(text, entities)
 
     def _text(self, params: dict[str, Any]) -> dict[str, Any]:
         text, entities = self._formatted(params, "text", "entities")
@@ -453,7 +454,7 @@ class BotApi:
         self._writable(chat)
         if params["action"] not in _ACTIONS:
             raise violation("wrong parameter action in request")
-        self._thread(chat, params)
+        chat.set_action(self._thread(chat, params), params["action"])
         return True
 
     def _copy_content(self, source: dict[str, Any]) -> dict[str, Any]:

@@ -202,3 +202,34 @@ def strip_text(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dic
         if end > start:
             out.append({**e, "offset": start, "length": end - start})
     return stripped, out
+
+
+# A /command as Telegram finds it in a message text (optionally /command@botname).
+_COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
+# Telegram finds no command inside these.
+_NO_COMMANDS_IN = frozenset({"code", "pre", "url", "text_link", "email", "bot_command"})
+
+
+def _edge(ch: str) -> bool:
+    """Whether a character next to a slash word makes it no command ("a/b", "</u>", "/x/")."""
+    return ch.isalnum() or ch in "_/<>"
+
+
+def add_bot_commands(text: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entities plus a bot_command entity for every /command in the text, as Telegram adds
+    them to a message it delivers: so a client can tap /hulp in the bot's text."""
+    blocked = [
+        (e["offset"], e["offset"] + e["length"]) for e in entities if e["type"] in _NO_COMMANDS_IN
+    ]
+    found: list[dict[str, Any]] = []
+    for match in _COMMAND_RE.finditer(text):
+        start, end = match.span()
+        if (start > 0 and _edge(text[start - 1])) or (end < len(text) and _edge(text[end])):
+            continue
+        offset, length = utf16_len(text[:start]), utf16_len(match.group(0))
+        if any(lo < offset + length and offset < hi for lo, hi in blocked):
+            continue
+        found.append({"offset": offset, "length": length, "type": "bot_command"})
+    if not found:
+        return entities
+    return sorted([*entities, *found], key=lambda e: (e["offset"], -e["length"]))

@@ -153,9 +153,11 @@ class _People:
             raise _fail(400, "wait must be a number of seconds") from None
         if since > chat.seq:
             since = 0  # the sandbox restarted under the page: start over
+        # The chat-action version the page last saw: a new "typing" ends the wait too.
+        actions = _int(request.query.get("actions", chat.action_version), "actions")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
-        while chat.seq <= since and not self.sb.closing:
+        while chat.seq <= since and chat.action_version == actions and not self.sb.closing:
             left = deadline - loop.time()
             if left <= 0:
                 break
@@ -164,7 +166,14 @@ class _People:
         for mid in chat.changed_since(since):
             msg = chat.messages.get(mid)
             out.append(msg if msg is not None else {"message_id": mid, "deleted": True})
-        return _json({"seq": chat.seq, "messages": out})
+        return _json(
+            {
+                "seq": chat.seq,
+                "messages": out,
+                "actions": chat.current_actions(),
+                "actions_version": chat.action_version,
+            }
+        )
 
     async def send(self, request: web.Request) -> web.Response:
         chat = self._chat(request)

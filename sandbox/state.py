@@ -47,6 +47,9 @@ class Ids:
         return value
 
 
+# How long a chat action ("typing") shows, unless the bot sends a message first (as on Telegram).
+ACTION_SECONDS = 5.0
+
 # After a start that did not follow a clean stop (the last save may be up to a second old),
 # every counter jumps this far ahead, so no id handed out in that second is handed out again.
 UNCLEAN_MARGIN = 10_000
@@ -144,6 +147,10 @@ class Chat:
         self.log_seqs: list[int] = []
         self.log_ids: list[int] = []
         self.changed = Signal()
+        # The bot's chat actions ("typing"), per thread (None: the chat itself): (action, until
+        # as a Unix time); action_version counts every change, so long-polls wake up for them.
+        self.actions: dict[int | None, tuple[str, float]] = {}
+        self.action_version = 0
         self.on_change: Any = None  # the World's change counter, set when the chat joins it
         # Messages the bot sent (or copied) here, in order, and per-thread read cursors.
         self.bot_log: list[dict[str, Any]] = []
@@ -172,6 +179,25 @@ class Chat:
         self.changed.fire()
         if self.on_change is not None:
             self.on_change()
+
+    def set_action(self, thread_id: int | None, action: str | None) -> None:
+        """The bot shows (or, with None, stops showing) an action such as "typing"."""
+        if action is None:
+            if self.actions.pop(thread_id, None) is None:
+                return
+        else:
+            self.actions[thread_id] = (action, time.time() + ACTION_SECONDS)
+        self.action_version += 1
+        self.changed.fire()
+
+    def current_actions(self) -> list[dict[str, Any]]:
+        """The actions showing now, as the people API gives them."""
+        now = time.time()
+        return [
+            {"action": action, "message_thread_id": thread, "until": until}
+            for thread, (action, until) in self.actions.items()
+            if until > now
+        ]
 
     def changed_since(self, since: int) -> list[int]:
         """Ids of messages changed after sequence number `since`, without repeats."""
@@ -363,6 +389,7 @@ class World:
         if sender.get("id") == self.bot_user["id"] and not _is_service(msg):
             chat.bot_log.append(msg)
             chat.bot_sent.fire()
+            chat.set_action(thread_id, None)  # a message ends "typing…", as on Telegram
         return msg
 
     def delete_message(self, chat: Chat, message_id: int) -> bool:

@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-runtime}"
 
-apt_packages=(graphviz)
+# fonts-noto-color-emoji: the demo page shows the bot's emoji (a fresh Debian has no colour
+# emoji font, and the browser would draw empty boxes).
+apt_packages=(graphviz fonts-noto-color-emoji)
 if [ "$what" = "test" ]; then
   apt_packages+=(chromium chromium-driver fonts-dejavu-core)
 fi

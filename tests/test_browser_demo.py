@@ -653,3 +653,193 @@ def test_coach_sees_topics_writes_in_a_topic_and_replies_in_private(
     page.screenshot(tmp_path / "bare-coach-phone.png")
     assert page.script_errors() == []
     assert sandbox.violations == []
+
+
+# ------------------------------------------------------------------------------ reading aids
+# Issue 15: "typt…" while the bot shows a chat action, a marker for new messages when scrolled
+# up, /commands in bot text to tap, emoji in colour, a layout that fits a 360 px phone, and the
+# coach view opening on the latest active topic with unread counts that survive a reload.
+
+_OVERFLOW_JS = """
+return [...document.querySelectorAll('body *')]
+  .filter((e) => e.offsetParent !== null && e.getBoundingClientRect().right > innerWidth + 1)
+  .map((e) => e.tagName + '.' + e.className);
+"""
+_SCROLLED_UP_JS = """
+const wrap = document.querySelector('.messages-wrap');
+wrap.scrollTop = 0;
+return wrap.scrollHeight - wrap.clientHeight;
+"""
+# Draws the emoji with the page's own font and says whether any pixel has colour.
+_EMOJI_IN_COLOUR_JS = """
+const canvas = document.createElement('canvas');
+canvas.width = 64; canvas.height = 64;
+const ctx = canvas.getContext('2d');
+ctx.font = '40px ' + getComputedStyle(document.body).fontFamily;
+ctx.textBaseline = 'top';
+ctx.fillText(arguments[0], 4, 4);
+const px = ctx.getImageData(0, 0, 64, 64).data;
+let coloured = 0;
+for (let i = 0; i < px.length; i += 4) {
+  const [r, g, b, a] = [px[i], px[i + 1], px[i + 2], px[i + 3]];
+  if (a > 0 && (Math.abs(r - g) > 40 || Math.abs(g - b) > 40 || Math.abs(r - b) > 40)) coloured++;
+}
+return coloured;
+"""
+
+
+def _client_chat(page: ChatPage, bot_side: BotSide, name: str) -> int:
+    """Create a client on the page and let them say hello; the bot's chat id with them."""
+    page.create_client(name)
+    page.send("hallo")
+    update = bot_side.next_update(
+        lambda u: u.message is not None and u.message.text == "hallo", "the client's hello"
+    )
+    assert update.message is not None
+    return update.message.chat.id
+
+
+def test_typing_commands_and_new_messages(
+    sandbox: Sandbox, bot_side: BotSide, browser: WebDriver, tmp_path: Path
+) -> None:
+    page = ChatPage(browser, sandbox.url)
+    page.open()
+    chat_id = _client_chat(page, bot_side, "Noor")
+    bot = bot_side.bot
+
+    # "typt…" while the bot shows the chat action; gone with its message.
+    bot_side.call(bot.send_chat_action(chat_id, "typing"))
+    page.until(lambda d: page.el("typing-indicator").is_displayed(), "the typing indicator")
+    assert "typt" in page.el("typing-indicator").text
+    assert "typt" in page.el("chat-subtitle").text
+    page.screenshot(tmp_path / "typing.png")
+    said = bot_side.call(bot.send_message(chat_id, "Typ /menu voor het menu, of /hulp."))
+    page.wait_message(lambda m: m["id"] == said.message_id, "the message after typing")
+    page.until(lambda d: not page.el("typing-indicator").is_displayed(), "typing to end")
+
+    # /commands in the bot's text can be tapped, and send the command.
+    bubble = page.message(said.message_id)
+    commands = bubble.find_elements(By.CSS_SELECTOR, hook("command-link"))
+    assert [c.text for c in commands] == ["/menu", "/hulp"]
+    commands[1].click()
+    tapped = bot_side.next_update(
+        lambda u: u.message is not None and u.message.text == "/hulp", "the tapped /hulp"
+    )
+    assert tapped.message is not None and tapped.message.chat.id == chat_id
+
+    # Scrolled up to read: new messages get a line where they start and a button down.
+    for n in range(25):
+        bot_side.call(bot.send_message(chat_id, f"Eerder bericht {n}: " + "bla " * 30))
+    page.wait_message(lambda m: m["text"].startswith("Eerder bericht 24"), "the long history")
+    assert not page.el("new-messages").is_displayed()
+    assert browser.execute_script(_SCROLLED_UP_JS) > 200
+    first = bot_side.call(bot.send_message(chat_id, "Nieuw één"))
+    bot_side.call(bot.send_message(chat_id, "Nieuw twee"))
+    page.until(lambda d: "2 nieuwe berichten" in page.el("new-messages").text, "the marker")
+    dividers = browser.find_elements(By.CSS_SELECTOR, hook("new-divider"))
+    assert len(dividers) == 1
+    following = dividers[0].find_element(By.XPATH, "following-sibling::li[1]")
+    assert following.get_attribute("data-message-id") == str(first.message_id)
+    page.screenshot(tmp_path / "new-messages.png")
+    page.el("new-messages").click()
+    page.until(lambda d: not page.el("new-messages").is_displayed(), "the marker to go")
+    # Down at the new messages: the line where they start is in view.
+    top = browser.execute_script("return arguments[0].getBoundingClientRect().top", dividers[0])
+    assert 0 <= top < browser.execute_script("return innerHeight"), top
+    assert page.script_errors() == []
+    assert sandbox.violations == []
+
+
+def test_a_phone_of_360_pixels(
+    sandbox: Sandbox, bot_side: BotSide, browser: WebDriver, tmp_path: Path
+) -> None:
+    page = ChatPage(browser, sandbox.url)
+    page.open()
+    chat_id = _client_chat(page, bot_side, "Roos")
+    bot_side.call(
+        bot_side.bot.send_message(
+            chat_id,
+            "Hoi Roos 👋 Een lange regel om te zien of alles past: "
+            "https://example.org/een/heel/lang/adres/dat/niet/mag/uitsteken " + "woord " * 30,
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton("Ja", callback_data="a"),
+                        InlineKeyboardButton("Nee, nog niet", callback_data="b"),
+                    ]
+                ]
+            ),
+        )
+    )
+    page.wait_message(lambda m: "Hoi Roos" in m["text"], "the long message")
+    browser.set_window_size(360, 740)
+    assert browser.execute_script("return innerWidth") <= 360
+    page.until(lambda d: page.el("message-input").is_displayed(), "the chat at phone width")
+    assert browser.execute_script(_OVERFLOW_JS) == [], "something sticks out at 360 px"
+    for name in ("message-input", "send-button", "back-button"):
+        box = page.el(name).rect
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 360, (name, box)
+    page.screenshot(tmp_path / "phone-chat.png")
+    page.el("back-button").click()
+    page.until(lambda d: page.el("chat-list").is_displayed(), "the list at phone width")
+    assert browser.execute_script(_OVERFLOW_JS) == [], "the list sticks out at 360 px"
+    page.screenshot(tmp_path / "phone-list.png")
+    assert page.script_errors() == []
+
+
+def test_emoji_show_in_colour(sandbox: Sandbox, browser: WebDriver) -> None:
+    """A fresh Debian has no colour emoji font: scripts/bootstrap.sh installs Noto Color Emoji,
+    and the page asks for it. Without it, the bot's 👋 and 🌿 are empty boxes."""
+    page = ChatPage(browser, sandbox.url)
+    page.open()
+    for emoji in ("👋", "🌱", "🌿", "🆘"):
+        assert browser.execute_script(_EMOJI_IN_COLOUR_JS, emoji) > 50, emoji
+
+
+def test_the_coach_view_opens_on_the_latest_topic_with_unread_counts(
+    sandbox: Sandbox, bot_side: BotSide, browser: WebDriver, tmp_path: Path
+) -> None:
+    bot = bot_side.bot
+    coach = sandbox.add_user("Coach Anna")
+    group = sandbox.add_forum_group("Coachpraktijk", [coach.id])
+    sandbox.info.update({"coaches": [coach.id], "coach_group": group})
+    older = bot_side.call(bot.create_forum_topic(group, "Sanne · 1001"))
+    newer = bot_side.call(bot.create_forum_topic(group, "Tom · 1002"))
+    for n in range(3):
+        bot_side.call(
+            bot.send_message(group, f"Sanne {n}", message_thread_id=older.message_thread_id)
+        )
+    bot_side.call(
+        bot.send_message(group, "Tom vraagt iets", message_thread_id=newer.message_thread_id)
+    )
+    bot_side.call(bot.send_message(coach.id, "Een relay in de privéchat"))
+
+    page = ChatPage(browser, sandbox.url)
+    page.open()
+    page.choose_person(coach.id)
+
+    def badge(selector: str) -> str:
+        found = browser.find_elements(By.CSS_SELECTOR, f"{selector} {hook('unread-badge')}")
+        return found[0].text if found else ""
+
+    older_item = f'{hook("topic-item")}[data-thread-id="{older.message_thread_id}"]'
+    newer_item = f'{hook("topic-item")}[data-thread-id="{newer.message_thread_id}"]'
+    private_item = f'{hook("chat-item")}[data-chat-id="{coach.id}"]'
+    page.until(lambda d: page.el("chat-title").text == "Tom · 1002", "the latest active topic")
+    page.wait_message(lambda m: m["text"] == "Tom vraagt iets", "its message")
+    page.until(lambda d: badge(older_item) == "3", "3 unread in the older topic")
+    assert badge(newer_item) == "" and badge(private_item) == "1"
+    page.screenshot(tmp_path / "coach-latest-topic.png")
+
+    # A reload keeps what was seen and what was not.
+    browser.refresh()
+    page.until(lambda d: page.el("chat-title").text == "Tom · 1002", "the latest topic again")
+    page.until(lambda d: badge(older_item) == "3", "still 3 unread after a reload")
+    page.click(lambda d: d.find_element(By.CSS_SELECTOR, older_item), "the older topic")
+    page.wait_message(lambda m: m["text"] == "Sanne 2", "the older topic's messages")
+    page.until(lambda d: badge(older_item) == "", "its badge to go once read")
+    browser.refresh()
+    page.until(lambda d: page.el("chat-title").text, "the page after a reload")
+    page.until(lambda d: badge(private_item) == "1", "the sidebar after a reload")
+    assert badge(older_item) == ""
+    assert page.script_errors() == []

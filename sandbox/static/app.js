@@ -23,6 +23,9 @@
     replyTo: null, // message_id the next message answers, or null
     rendered: new Map(), // message_id -> <li> for the open view
     online: null,
+    autoOpen: null, // a coach's forum chat whose latest active topic opens once it has loaded
+    newCount: 0, // messages that arrived in the open view while it was scrolled up
+    typingTimer: null,
   };
 
   // ---------------------------------------------------------------- small helpers
@@ -175,6 +178,30 @@
     return isCoach(id) ? `Coach ${id}` : `Persoon ${id}`;
   }
 
+  // What a person has seen of each chat or topic, kept in the browser, so unread counts are
+  // right after a reload too (the sandbox itself knows nothing of reading).
+  function seenKey(chatId, key) {
+    return `coachbot-demo-seen:${state.personId}:${chatId}:${key}`;
+  }
+
+  function lastSeen(chatId, key) {
+    try {
+      return Number(localStorage.getItem(seenKey(chatId, key))) || 0;
+    } catch (_) {
+      return 0;
+    }
+  }
+
+  function markSeen(chatId, key) {
+    const last = lastMessage(chatId, key);
+    if (!last || last.message_id <= lastSeen(chatId, key)) return;
+    try {
+      localStorage.setItem(seenKey(chatId, key), String(last.message_id));
+    } catch (_) {
+      // storage can be off (private mode): counts then start from zero after a reload
+    }
+  }
+
   async function loadInfoAndPeople() {
     const [info, people] = await Promise.all([api("GET", "/info"), api("GET", "/people")]);
     state.info = info;
@@ -239,12 +266,35 @@
     if (state.personId === null) return;
     await refreshChats();
     if (state.view === null && state.personChats.length) {
+      const forum = isCoach(state.personId) && state.personChats.find((c) => c.is_forum);
       const preferred =
-        state.personChats.find((c) => c.id === preferredChatId) ||
-        (isCoach(state.personId) && state.personChats.find((c) => c.is_forum)) ||
-        state.personChats[0];
+        state.personChats.find((c) => c.id === preferredChatId) || forum || state.personChats[0];
       openView(preferred.id, MAIN_THREAD, false);
+      // A coach starts where something happened last: the latest active topic, once loaded.
+      state.autoOpen = forum && preferred === forum ? forum.id : null;
+      if (state.autoOpen !== null && store(forum.id).loaded) openLatestTopic(store(forum.id));
     }
+  }
+
+  /** The open (not deleted) topic with the newest message, else the General topic. */
+  function latestTopicKey(chat) {
+    let best = null;
+    for (const topic of chat.topics || []) {
+      if (topic.deleted) continue;
+      const key = String(topic.message_thread_id);
+      const last = lastMessage(chat.id, key);
+      if (last && (!best || last.message_id > best.id)) best = { key, id: last.message_id };
+    }
+    return best ? best.key : MAIN_THREAD;
+  }
+
+  function openLatestTopic(s) {
+    const chat = chatRecord(s.id);
+    const untouched = state.view && state.view.chatId === s.id && state.view.key === MAIN_THREAD;
+    state.autoOpen = null;
+    if (!chat || !untouched) return;
+    const key = latestTopicKey(chat);
+    if (key !== MAIN_THREAD) openView(s.id, key, false);
   }
 
   // ---------------------------------------------------------------- chats and polling
@@ -252,7 +302,10 @@
   function store(chatId) {
     let s = state.stores.get(chatId);
     if (!s) {
-      s = { id: chatId, seq: 0, loaded: false, messages: new Map(), unread: new Map(), abort: null };
+      s = {
+        id: chatId, seq: 0, loaded: false, messages: new Map(), unread: new Map(), abort: null,
+        actions: [], actionsVersion: -1,
+      };
       state.stores.set(chatId, s);
     }
     return s;
@@ -321,7 +374,8 @@
       try {
         // The first call returns the history at once; later ones wait for news.
         const wait = s.loaded ? POLL_WAIT_SECONDS : 0;
-        const data = await api("GET", `/chats/${s.id}/events?since=${s.seq}&wait=${wait}`, undefined, signal);
+        const query = `since=${s.seq}&actions=${s.actionsVersion}&wait=${wait}`;
+        const data = await api("GET", `/chats/${s.id}/events?${query}`, undefined, signal);
         if (signal.aborted) return;
         applyEvents(s, data);
         setOnline(true);
@@ -352,15 +406,30 @@
       upsertMessage(s, msg);
       const fromOther = !msg.from || Number(msg.from.id) !== state.personId;
       const viewed = state.view && state.view.chatId === s.id && state.view.key === key && !document.hidden;
-      if (isNew && !firstLoad && fromOther && !viewed) {
+      // On the first load, what came after the person last looked counts as unread.
+      const unseen = !firstLoad || msg.message_id > lastSeen(s.id, key);
+      if (isNew && unseen && fromOther && !viewed && !serviceOnly(msg)) {
         s.unread.set(key, (s.unread.get(key) || 0) + 1);
       }
     }
     if (typeof data.seq === "number" && data.seq > s.seq) s.seq = data.seq;
+    if (Array.isArray(data.actions)) {
+      s.actions = data.actions;
+      s.actionsVersion = data.actions_version;
+      renderTyping();
+    }
     s.loaded = true;
     if (firstLoad && state.view && state.view.chatId === s.id) updateEmptyState();
+    if (state.view && state.view.chatId === s.id && !document.hidden) {
+      markSeen(s.id, state.view.key);
+    }
     renderSidebar();
+    if (firstLoad && state.autoOpen === s.id) openLatestTopic(s);
     if (needChats) refreshChats();
+  }
+
+  function serviceOnly(msg) {
+    return Boolean(serviceText(msg)) && !msg.text && !msg.caption;
   }
 
   /** Store a message (or delete it) and update the open view in place. */
@@ -382,7 +451,8 @@
     if (!state.view || state.view.chatId !== s.id) return;
     if (threadKeyOf(chatRecord(s.id), msg) !== state.view.key) return;
     const list = $("message-list");
-    const stick = nearBottom() || (msg.from && Number(msg.from.id) === state.personId);
+    const mine = Boolean(msg.from) && Number(msg.from.id) === state.personId;
+    const stick = nearBottom() || mine;
     const node = renderMessage(s.id, msg);
     const old = state.rendered.get(id);
     if (old) {
@@ -398,11 +468,76 @@
         }
       }
       list.insertBefore(node, before);
+      if (!stick && !serviceOnly(msg)) {
+        // Scrolled up to read: say that something new came, and where it starts.
+        if (!list.querySelector('[data-testid="new-divider"]')) list.insertBefore(newDivider(), node);
+        state.newCount += 1;
+        renderNewMarker();
+      }
     }
     state.rendered.set(id, node);
     updateEmptyState();
     updateReplyKeyboard();
     if (stick) scrollToBottom();
+  }
+
+  function newDivider() {
+    return h("li", { class: "new-divider", "data-testid": "new-divider", role: "separator" },
+      h("span", {}, "Nieuwe berichten"));
+  }
+
+  function renderNewMarker() {
+    const pill = $("new-messages");
+    pill.hidden = state.newCount === 0;
+    $("new-messages-count").textContent = state.newCount === 1
+      ? "1 nieuw bericht"
+      : `${state.newCount} nieuwe berichten`;
+  }
+
+  function onScroll() {
+    if (state.newCount && nearBottom()) {
+      state.newCount = 0;
+      renderNewMarker();
+    }
+  }
+
+  function jumpToNew() {
+    const divider = $("message-list").querySelector('[data-testid="new-divider"]');
+    const wrap = document.querySelector(".messages-wrap");
+    if (divider && divider.offsetTop > wrap.scrollTop + 8) {
+      divider.scrollIntoView({ block: "start" });
+    } else {
+      scrollToBottom();
+    }
+    state.newCount = 0;
+    renderNewMarker();
+  }
+
+  /** "typt…" while the bot shows a chat action in the open chat or topic (until it expires). */
+  function renderTyping() {
+    clearTimeout(state.typingTimer);
+    const box = $("typing-indicator");
+    let action = null;
+    if (state.view) {
+      const s = state.stores.get(state.view.chatId);
+      const chat = chatRecord(state.view.chatId);
+      const now = Date.now() / 1000;
+      action = ((s && s.actions) || []).find((a) => {
+        const key = chat && chat.is_forum && a.message_thread_id ? String(a.message_thread_id) : MAIN_THREAD;
+        return key === state.view.key && a.until > now;
+      }) || null;
+    }
+    const wasHidden = box.hidden;
+    box.hidden = !action;
+    if (!action) {
+      renderHeader();
+      return;
+    }
+    const bot = (state.info && state.info.bot) || {};
+    $("typing-text").textContent = `${bot.first_name || "De bot"} ${action.action === "typing" ? "typt" : "is bezig"}…`;
+    renderHeader();
+    if (wasHidden && nearBottom()) scrollToBottom();
+    state.typingTimer = setTimeout(renderTyping, Math.max(50, (action.until - Date.now() / 1000) * 1000));
   }
 
   function nearBottom() {
@@ -557,12 +692,15 @@
   // ---------------------------------------------------------------- the open chat
 
   function openView(chatId, key, fromUser) {
+    if (fromUser) state.autoOpen = null;
     state.view = { chatId, key };
     const s = store(chatId);
+    const unread = s.unread.get(key) || 0;
     s.unread.delete(key);
     setReplyTo(null);
     renderSidebar();
-    renderView();
+    renderView(unread ? lastSeen(chatId, key) : null);
+    markSeen(chatId, key);
     document.body.classList.remove("show-sidebar");
     document.body.classList.add("show-chat");
     if (fromUser) $("message-input").focus();
@@ -584,7 +722,10 @@
       return;
     }
     const chat = chatRecord(state.view.chatId);
-    const who = `Je bent ${personName(state.personId)}${isCoach(state.personId) ? " (coach)" : ""}`;
+    const typing = !$("typing-indicator").hidden;
+    const who = typing
+      ? $("typing-text").textContent
+      : `Je bent ${personName(state.personId)}${isCoach(state.personId) ? " (coach)" : ""}`;
     if (chat && chat.is_forum) {
       const topic = currentTopic();
       title.textContent = state.view.key === MAIN_THREAD ? "Algemeen" : topic ? topic.name : "Onderwerp";
@@ -599,8 +740,10 @@
     }
   }
 
-  function renderView() {
-    renderHeader();
+  function renderView(seenBefore) {
+    state.newCount = 0;
+    renderNewMarker();
+    renderTyping();
     const list = $("message-list");
     list.replaceChildren();
     state.rendered.clear();
@@ -621,14 +764,21 @@
     const msgs = [...s.messages.values()]
       .filter((m) => threadKeyOf(chat, m) === state.view.key)
       .sort((a, b) => a.message_id - b.message_id);
+    let divider = null;
     for (const msg of msgs) {
+      const unseen = seenBefore !== null && seenBefore !== undefined && msg.message_id > seenBefore;
+      if (!divider && unseen && !isMine(msg) && !serviceOnly(msg)) {
+        divider = newDivider();
+        list.append(divider);
+      }
       const node = renderMessage(s.id, msg);
       list.append(node);
       state.rendered.set(msg.message_id, node);
     }
     updateEmptyState();
     updateReplyKeyboard();
-    scrollToBottom();
+    if (divider) divider.scrollIntoView({ block: "start" });
+    else scrollToBottom();
   }
 
   function updateEmptyState() {
@@ -1210,9 +1360,12 @@
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && state.view) {
         store(state.view.chatId).unread.delete(state.view.key);
+        markSeen(state.view.chatId, state.view.key);
         renderSidebar();
       }
     });
+    document.querySelector(".messages-wrap").addEventListener("scroll", onScroll, { passive: true });
+    $("new-messages").addEventListener("click", jumpToNew);
   }
 
   async function start() {
