@@ -407,7 +407,7 @@ async def test_a_client_message_telegram_will_not_copy(world: World) -> None:
     # Nothing else changed: no private fallback, and the next message goes to the topic.
     await kim.send("Dit bericht komt wel aan")
     await eventually(
-        lambda: any(plain(m) == "Dit bericht komt wel aan" for m in world.in_topic(thread))
+        lambda: any(plain(m) == "✉️ Kim\nDit bericht komt wel aan" for m in world.in_topic(thread))
     )
     assert len(sb.messages(world.coach_id)) == coach_before
     assert await world.is_open(kim)

@@ -126,6 +126,11 @@ def texts_of(messages: list[dict[str, Any]]) -> list[str]:
     return [plain(m) for m in messages]
 
 
+def relayed(messages: list[dict[str, Any]]) -> list[str]:
+    """What clients said in a topic, without the name line over each relayed message."""
+    return [plain(m).split("\n", 1)[1] for m in messages if plain(m).startswith("✉️ ")]
+
+
 async def quiet(person: Person, seconds: float = 0.6) -> list[dict[str, Any]]:
     """What the person received in the next moment (should usually be nothing)."""
     return await person.settle(seconds)
@@ -176,12 +181,12 @@ async def test_round_trip_text_photo_and_hand_back(world: World) -> None:
     await anna.send("Hallo coach, ben je er?")
     await anna.send_media("photo", caption="zo voel ik me")
     await eventually(
-        lambda: any("Hallo coach, ben je er?" == plain(m) for m in world.in_topic(thread))
+        lambda: any("✉️ Anna\nHallo coach, ben je er?" == plain(m) for m in world.in_topic(thread))
     )
     photo = await eventually(
         lambda: next((m for m in world.in_topic(thread) if m.get("photo")), None)
     )
-    assert photo["from"]["is_bot"] and photo.get("caption") == "zo voel ik me"
+    assert photo["from"]["is_bot"] and photo.get("caption") == "✉️ Anna\nzo voel ik me"
     assert await quiet(anna) == []  # relaying is silent for the client
 
     answer = await world.press_card("pak dit op", thread=thread)
@@ -261,14 +266,14 @@ async def test_two_clients_at_once_never_cross(world: World) -> None:
     # Without consent the reason is not stored: it reaches the coach as a relayed message.
     bram_card = await eventually(lambda: world.card(world.group, t_bram))
     assert "Toestemming: nee" in plain(bram_card) and "Reden" not in plain(bram_card)
-    await eventually(lambda: "Over Bram zijn zorgen" in texts_of(world.in_topic(t_bram)))
+    await eventually(lambda: "Over Bram zijn zorgen" in relayed(world.in_topic(t_bram)))
     async with world.svc.db.read() as conn:
         assert (await handoffs.current(conn, bram.id)).reason is None  # type: ignore[union-attr]
 
     await anna.send("Bericht van Anna")
     await bram.send("Bericht van Bram")
-    await eventually(lambda: "Bericht van Anna" in texts_of(world.in_topic(t_anna)))
-    await eventually(lambda: "Bericht van Bram" in texts_of(world.in_topic(t_bram)))
+    await eventually(lambda: "Bericht van Anna" in relayed(world.in_topic(t_anna)))
+    await eventually(lambda: "Bericht van Bram" in relayed(world.in_topic(t_bram)))
 
     await world.coach_says(t_anna, "Alleen voor Anna")
     await world.coach_says(t_bram, "Alleen voor Bram")
@@ -325,10 +330,10 @@ async def test_deleted_topic_is_made_again(world: World) -> None:
         return t if t != thread else None
 
     fresh = await eventually(new_thread)
-    await eventually(lambda: "Ben je er nog?" in texts_of(world.in_topic(fresh)))
+    await eventually(lambda: "Ben je er nog?" in relayed(world.in_topic(fresh)))
     messages = world.in_topic(fresh)
     card_at = next(i for i, m in enumerate(messages) if any(buttons(m)))
-    relay_at = next(i for i, m in enumerate(messages) if plain(m) == "Ben je er nog?")
+    relay_at = next(i for i, m in enumerate(messages) if plain(m) == "✉️ Anna\nBen je er nog?")
     assert card_at < relay_at  # the coach gets the context first
     await world.coach_says(fresh, "Ja hoor")
     await anna.expect_text("Ja hoor")
@@ -345,7 +350,7 @@ async def test_restart_during_an_open_hand_off_loses_nothing(world: World) -> No
 
     assert await world.is_open(anna)
     await anna.send("Na de herstart")
-    await eventually(lambda: "Na de herstart" in texts_of(world.in_topic(thread)))
+    await eventually(lambda: "Na de herstart" in relayed(world.in_topic(thread)))
     await world.coach_says(thread, "Ik ben er nog")
     await anna.expect_text("Ik ben er nog")
     await world.press_card("terug naar menu", thread=thread)
@@ -494,7 +499,7 @@ async def test_crisis_during_a_hand_off_flags_the_coach_loudly(world: World) -> 
     await eventually(lambda: world.card(world.group, thread))
     await anna.send("ik wil niet meer leven")
     await anna.expect_text("113")  # the crisis answer never waits for the coach
-    await eventually(lambda: "ik wil niet meer leven" in texts_of(world.in_topic(thread)))
+    await eventually(lambda: "ik wil niet meer leven" in relayed(world.in_topic(thread)))
     topic_texts = texts_of(world.in_topic(thread))
     loud = next(i for i, t in enumerate(topic_texts) if "VEILIGHEID: CRISIS" in t)
     assert "suïcidale gedachten" in topic_texts[loud]
@@ -519,7 +524,7 @@ async def test_crisis_outside_a_hand_off_opens_a_topic_with_the_flag(world: Worl
     await anna.expect_text("Ben je veilig?")
     assert await world.is_open(anna)
     await anna.send("Ja, ik ben bij mijn zus")
-    await eventually(lambda: "Ja, ik ben bij mijn zus" in texts_of(world.in_topic(thread)))
+    await eventually(lambda: "Ja, ik ben bij mijn zus" in relayed(world.in_topic(thread)))
 
 
 async def test_erasure_deletes_the_topic_and_tells_the_coaches_without_a_name(

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from telegram import Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.core import conversation, safety_plan
 from bot.core.office_hours import MONTHS, availability, away, hhmm, zone
@@ -58,6 +58,8 @@ CARD_BACK = "h:x:"
 CARD_RETURN = "h:r:"
 
 COACH_LABEL = "💬 <b>Je coach</b>"
+TEXT_MAX = 4096
+CAPTION_MAX = 1024
 
 # --- what the client reads (Dutch, je-form) -------------------------------------------------
 # "Je coach" once a message: the three parts of the confirmation are read as one.
@@ -128,10 +130,14 @@ def short_id(user_id: int) -> str:
     return hashlib.sha256(f"coachbot-client:{user_id}".encode()).hexdigest()[:4]
 
 
+def chosen_name(client: Client) -> str:
+    """The name the client chose in the onboarding, else their Telegram first name (plain)."""
+    return " ".join(client.name.split())[:24] or "Cliënt"
+
+
 def label(client: Client) -> str:
-    """The client as coaches see them: "Anna · 4f2a" (plain text, not escaped)."""
-    first = " ".join(client.first_name.split())[:24] or "Cliënt"
-    return f"{first} · {short_id(client.user_id)}"
+    """The client as coaches see them: "Anna · 4f2a", with the chosen name (plain text)."""
+    return f"{chosen_name(client)} · {short_id(client.user_id)}"
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,9 @@ def card_text(cfg: CoachConfig, facts: CardFacts, now: datetime) -> str:
     """The card that opens a hand-off in the coach chat (HTML)."""
     c = facts.client
     lines = [f"🧾 <b>{html.escape(label(c))}</b>"]
+    telegram_name = " ".join(c.first_name.split())
+    if c.display_name and telegram_name and telegram_name != chosen_name(c):
+        lines.append(f"Op Telegram: {html.escape(telegram_name[:64])}")
     if facts.handoff is not None:
         opened = facts.handoff.opened_at.astimezone(zone(cfg))
         lines.append(f"Wil contact sinds {opened.day}/{opened.month} {hhmm(opened.time())}")
@@ -337,9 +346,11 @@ async def _ensure_topic(svc: Services, bot: Any, client: Client) -> tuple[int, i
     chat_id = svc.config.coach.chat_id
     async with svc.db.read() as conn:
         topic = await handoffs.topic_for(conn, client.user_id)
-    if topic is not None and topic.chat_id == chat_id:
-        return topic.chat_id, topic.thread_id, False
     name = label(client)
+    if topic is not None and topic.chat_id == chat_id:
+        if topic.name != name:
+            await _rename_topic(svc, bot, client.user_id, chat_id, topic.thread_id, name)
+        return topic.chat_id, topic.thread_id, False
     created = await call(svc, "createForumTopic", lambda: bot.create_forum_topic(chat_id, name))
     if created is None:
         raise RuntimeError("could not create a forum topic in the coach group")
@@ -347,6 +358,23 @@ async def _ensure_topic(svc: Services, bot: Any, client: Client) -> tuple[int, i
         await handoffs.set_topic(conn, client.user_id, chat_id, created.message_thread_id, name)
     log.info("coach topic created", extra={"user_id": client.user_id})
     return chat_id, created.message_thread_id, True
+
+
+async def _rename_topic(
+    svc: Services, bot: Any, user_id: int, chat_id: int, thread_id: int, name: str
+) -> None:
+    """The client chose another name since their topic was made: the topic follows it."""
+    try:
+        await topic_call(
+            svc, "editForumTopic", lambda: bot.edit_forum_topic(chat_id, thread_id, name=name)
+        )
+    except TopicGone:
+        return  # the next post into it finds that out and makes a new one, with the new name
+    except BadRequest as exc:
+        # No right to manage topics: the old name stays (and is not tried again), nothing lost.
+        log.info("could not rename a coach topic: %s", exc.message)
+    async with svc.db.transaction() as conn:
+        await handoffs.set_topic(conn, user_id, chat_id, thread_id, name)
 
 
 async def forget_topic(svc: Services, user_id: int, thread_id: int) -> None:
@@ -511,12 +539,7 @@ async def relay_from_client(svc: Services, bot: Any, client: Client, message: Me
 
     async def copy(chat_id: int, thread_id: int) -> Any:
         nonlocal refused
-        copied = await copy_or_refused(
-            lambda: bot.copy_message(
-                chat_id, client.chat_id, message.message_id, message_thread_id=thread_id
-            ),
-            "client to topic",
-        )
+        copied = await _labelled_copy(bot, client, message, chat_id, thread_id)
         refused = copied is None
         return copied
 
@@ -537,6 +560,58 @@ async def relay_from_client(svc: Services, bot: Any, client: Client, message: Me
         return False
     log.info("relayed client message to coach", extra={"user_id": client.user_id})
     return True
+
+
+def captioned(message: Message) -> bool:
+    """Whether the message is media that carries a caption (so a label can go in it)."""
+    return any(
+        getattr(message, kind, None)
+        for kind in ("photo", "video", "document", "audio", "voice", "animation")
+    )
+
+
+async def _labelled_copy(
+    bot: Any, client: Client, message: Message, chat_id: int, thread_id: int
+) -> Any:
+    """The client's message in their topic under their chosen name ("✉️ Anna"), so that no
+    coach takes it for the bot's own words; None when Telegram would not copy it."""
+    head = f"✉️ <b>{html.escape(chosen_name(client))}</b>"
+    if message.text is not None and len(head) + 1 + len(message.text_html) <= TEXT_MAX:
+        return await bot.send_message(
+            chat_id,
+            f"{head}\n{message.text_html}",
+            parse_mode=ParseMode.HTML,
+            message_thread_id=thread_id,
+        )
+    caption = f"{head}\n{message.caption_html}" if message.caption else head
+    if message.text is None and captioned(message) and len(caption) <= CAPTION_MAX:
+        return await copy_or_refused(
+            lambda: bot.copy_message(
+                chat_id,
+                client.chat_id,
+                message.message_id,
+                message_thread_id=thread_id,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+            ),
+            "client to topic",
+        )
+    # Stickers, video notes, locations, a text too long for the label: the label, then the copy.
+    line = await bot.send_message(
+        chat_id, f"{head} stuurt:", parse_mode=ParseMode.HTML, message_thread_id=thread_id
+    )
+    copied = await copy_or_refused(
+        lambda: bot.copy_message(
+            chat_id, client.chat_id, message.message_id, message_thread_id=thread_id
+        ),
+        "client to topic",
+    )
+    if copied is None:
+        try:
+            await bot.delete_message(chat_id, line.message_id)
+        except TelegramError:
+            log.info("could not take back a label in the coach topic")
+    return copied
 
 
 async def _relay_privately(svc: Services, bot: Any, client: Client, message: Message) -> bool:

@@ -111,14 +111,6 @@ def parse_return_date(arg: str, today: date) -> date | None:
 # --- relaying a coach's message -------------------------------------------------------------
 
 
-def _caption_kind(message: Message) -> bool:
-    """Whether the message is media that carries a caption (so the label can go in it)."""
-    return any(
-        getattr(message, kind, None)
-        for kind in ("photo", "video", "document", "audio", "voice", "animation")
-    )
-
-
 async def _copy(svc: Services, uid: int, make: Any) -> str | None:
     """One copyMessage to the client: None when it arrived, else the line for the coach."""
     refused = False
@@ -145,7 +137,7 @@ async def _deliver_to_client(
         if len(body) <= TEXT_MAX:
             sent = await send_text(svc, bot, target, body, user_id=uid)
             return None if sent is not None else NOT_DELIVERED
-    elif _caption_kind(message):
+    elif coach_channel.captioned(message):
         caption = f"{COACH_LABEL}\n{message.caption_html}" if message.caption else COACH_LABEL
         if len(caption) <= CAPTION_MAX:
             return await _copy(
