@@ -10,7 +10,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage._sql import execute, fetch_one
+from storage._sql import execute, fetch_all, fetch_one
 from storage.times import from_ts, from_ts_opt, to_ts
 
 # Columns update() may change; everything else has its own function with its own rules.
@@ -188,3 +188,11 @@ async def _update_one(
     """Run an UPDATE of one client; an unknown user_id is a bug and raises LookupError."""
     if await execute(conn, sql, params) != 1:
         raise LookupError(f"no client with user_id {user_id}")
+
+
+async def names(conn: aiosqlite.Connection) -> list[tuple[int, str, str | None]]:
+    """Every client's (user_id, first_name, display_name), for a coach looking someone up."""
+    rows = await fetch_all(
+        conn, "SELECT user_id, first_name, display_name FROM clients ORDER BY user_id"
+    )
+    return [(int(r[0]), str(r[1]), None if r[2] is None else str(r[2])) for r in rows]

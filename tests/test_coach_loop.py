@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.core import coach_channel
+from bot.features.handoff import lookup
 from sandbox import Sandbox
 from storage import clients
-from tests.harness import Harness, plain
+from tests.harness import Harness, buttons, plain
 from tests.test_handoff import World, _config, ask_coach, enrol, eventually, texts_of
 
 
@@ -59,3 +62,52 @@ async def test_the_chosen_name_on_topic_card_and_relayed_messages(world: World) 
     await eventually(lambda: "✉️ An\nNieuwe naam" in texts_of(world.in_topic(thread)))
     topic = next(t for t in world.sb.topics(world.group) if t["message_thread_id"] == thread)
     assert topic["name"].startswith("An · ")
+
+
+def _latest(world: World, chat_id: int, needle: str) -> dict[str, Any] | None:
+    """The newest bot message in a chat that contains `needle`."""
+    for message in reversed(world.sb.messages(chat_id)):
+        if message.get("from", {}).get("is_bot") and needle in plain(message):
+            return message
+    return None
+
+
+async def test_client_command_finds_by_name_part_and_short_id(world: World) -> None:
+    anna, anneke, bram = (world.h.person(n) for n in ("Anna", "Anneke", "Bram"))
+    for person in (anna, anneke, bram):
+        await enrol(world.h, person)
+    await choose_name(world, anna.id, "Annie")
+    sb, group = world.sb, world.group
+
+    await sb.send_text(world.coach_id, "/client bram", chat_id=group)
+    card = await eventually(lambda: _latest(world, group, "🧾 Bram · "))
+    assert "Cliënt sinds" in plain(card) and "Laatst gezien" in plain(card)
+
+    # Part of a name matching two clients: a button each, by their chosen names.
+    await sb.send_text(world.coach_id, "/client ann", chat_id=group)
+    picker = await eventually(lambda: _latest(world, group, "Meer cliënten passen"))
+    labels = [text for text, _ in buttons(picker)]
+    assert len(labels) == 2 and any(t.startswith("Annie · ") for t in labels)
+    assert any(t.startswith("Anneke · ") for t in labels)
+    pick = next(data for text, data in buttons(picker) if text.startswith("Anneke"))
+    # A group member who is not a coach gets nothing from the button.
+    answer = await sb.press(world.stranger_id, group, picker["message_id"], pick)
+    assert answer is not None and answer.get("text") == lookup.ONLY_COACHES
+    assert _latest(world, group, "🧾 Anneke") is None
+    await sb.press(world.coach_id, group, picker["message_id"], pick)
+    await eventually(lambda: _latest(world, group, "🧾 Anneke · "))
+
+    # The short id, and the chosen name, in the coach's private chat too.
+    sid = coach_channel.short_id(anna.id)
+    await sb.send_text(world.coach_id, f"/client {sid}", chat_id=group)
+    await eventually(lambda: _latest(world, group, f"🧾 Annie · {sid}"))
+    await sb.send_text(world.coach_id, "/client annie")
+    await eventually(lambda: _latest(world, world.coach_id, f"🧾 Annie · {sid}"))
+    await sb.send_text(world.coach_id, "/client niemand", chat_id=group)
+    await eventually(lambda: _latest(world, group, "Geen cliënt gevonden bij ‘niemand’"))
+
+    # A non-coach's /client shows nothing of anyone.
+    before = len(sb.messages(group))
+    await sb.send_text(world.stranger_id, "/client bram", chat_id=group)
+    await eventually(lambda: _latest(world, group, "niet als coach"))
+    assert not any("🧾" in plain(m) for m in sb.messages(group)[before:])

@@ -157,6 +157,8 @@ class CardFacts:
     plan: safety_plan.Plan | None = None
     # The client's own answer to the safety questions (veilig / onveilig / onbekend), if asked.
     safety_screen: str | None = None
+    # Hand-offs with the coach that were closed before (the coach's own history with them).
+    past_handoffs: int = 0
 
 
 def _local(cfg: CoachConfig, when: datetime) -> str:
@@ -195,10 +197,13 @@ def card_text(cfg: CoachConfig, facts: CardFacts, now: datetime) -> str:
         )
     else:
         lines.append("Module: nog geen")
+    if facts.past_handoffs:
+        lines.append(f"Eerdere gesprekken met de coach: {facts.past_handoffs}")
     if facts.flags:
         lines.append("")
         lines.extend(_flag_line(cfg, *f) for f in facts.flags)
     if facts.consented:
+        lines.append(f"Laatst gezien: {_local(cfg, c.last_seen)}")
         if facts.current_title:
             lines.append(f"Nu bezig met: {html.escape(facts.current_title)}")
         if facts.moods:
@@ -271,6 +276,7 @@ async def card_facts(svc: Services, user_id: int) -> CardFacts | None:
         flags = await safety.recent(conn, user_id, now - timedelta(days=FLAG_DAYS))
         mood_rows = await moods.since(conn, user_id, now - timedelta(days=MOOD_DAYS))
         plan = await safety_plan.load(conn, user_id)
+        past = [h for h in await handoffs.history(conn, user_id) if h.status == "closed"]
     agreed = conversation.consented(client)
     module = next((m for m in svc.library.menu.modules if m.id == client.module), None)
     current = None
@@ -290,6 +296,7 @@ async def card_facts(svc: Services, user_id: int) -> CardFacts | None:
         flags=[(f.created_at, f.level, f.category, f.response) for f in flags],
         plan=plan if agreed else None,
         safety_screen=_screen_answer(client) if agreed else None,
+        past_handoffs=len(past),
     )
 
 

@@ -31,6 +31,7 @@ from bot.core.office_hours import Away
 from bot.edge.sender import call, keyboard, send_text
 from bot.edge.services import Services, services
 from bot.features.handoff import client as client_side
+from bot.features.handoff import lookup
 from bot.features.handoff.client import CLIENT_CANCEL, CLIENT_PLAIN
 from storage import clients, handoffs, notices, progress
 from storage.clients import Client
@@ -66,7 +67,10 @@ REPLY_TO_RELAY = (
 )
 UNKNOWN_RELAY = "Ik weet niet bij welke cliënt dat bericht hoort. Je bericht is niet doorgestuurd."
 REOPENED = "Het gesprek was gesloten en is weer geopend. Geef terug met de knoppen op de kaart."
-UNKNOWN_COMMAND = "Coach-commando's: /open (wie wacht er) en /afwezig (afwezigheid)."
+UNKNOWN_COMMAND = (
+    "Coach-commando's: /open (wie wacht er), /client NAAM (de kaart van een cliënt) en "
+    "/afwezig (afwezigheid)."
+)
 AWAY_USAGE = (
     "Gebruik: <code>/afwezig 14-12</code> (de dag dat je terug bent), eventueel met een eigen "
     "bericht erachter, of <code>/afwezig uit</code>."
@@ -307,7 +311,7 @@ async def on_coach_private(update: Update, context: Context) -> None:
     bot = context.bot
     command = _command(message, svc.bot_username)
     if command is not None:
-        if command[0] in ("open", "afwezig"):
+        if command[0] in ("open", "afwezig", "client"):
             await _coach_command(svc, bot, message, *command)
             raise ApplicationHandlerStop
         return  # /start, /menu...: a coach may try the bot as a client
@@ -346,6 +350,8 @@ async def _coach_command(
         await _reply(svc, bot, message, await open_list(svc))
     elif name == "afwezig":
         await _reply(svc, bot, message, await away_command(svc, args))
+    elif name == "client":
+        await lookup.command(svc, bot, message, args)
     else:
         await _reply(svc, bot, message, UNKNOWN_COMMAND)
 
@@ -428,6 +434,9 @@ async def on_callback(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
     if data.startswith("h:"):
         await _card_button(svc, context.bot, query, message, data)
+        raise ApplicationHandlerStop
+    if data.startswith("cc:"):
+        await lookup.on_button(svc, context.bot, query, data)
         raise ApplicationHandlerStop
     if message is not None and message.chat_id == svc.config.coach.chat_id != 0:
         await _answer(
