@@ -198,7 +198,17 @@ CREATE TRIGGER inbox_forget_client AFTER DELETE ON clients BEGIN
 END;
 """
 
-MIGRATIONS: list[str] = [_MIGRATION_1, _MIGRATION_2]
+# 3: the coach's saved replies (no client in them: `{naam}` is filled in when one is sent).
+_MIGRATION_3 = """
+CREATE TABLE saved_replies (
+    id          INTEGER PRIMARY KEY,
+    text        TEXT    NOT NULL,
+    created_by  INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [_MIGRATION_1, _MIGRATION_2, _MIGRATION_3]
 
 # Databases made before this version were written without secure_delete, so their free space
 # may still hold deleted text: they are vacuumed once, when migrated past it.

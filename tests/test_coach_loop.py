@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from bot.core import coach_channel
-from bot.features.handoff import lookup
+from bot.features.handoff import lookup, saved
 from sandbox import Sandbox
 from storage import clients
 from tests.harness import Harness, buttons, plain
-from tests.test_handoff import World, _config, ask_coach, enrol, eventually, texts_of
+from tests.test_handoff import World, _config, ask_coach, enrol, eventually, quiet, texts_of
 
 
 @pytest.fixture
@@ -111,3 +111,47 @@ async def test_client_command_finds_by_name_part_and_short_id(world: World) -> N
     await sb.send_text(world.stranger_id, "/client bram", chat_id=group)
     await eventually(lambda: _latest(world, group, "niet als coach"))
     assert not any("🧾" in plain(m) for m in sb.messages(group)[before:])
+
+
+async def test_saved_replies_added_listed_sent_with_the_name_and_removed(world: World) -> None:
+    anna = world.h.person("Anna")
+    await enrol(world.h, anna)
+    await choose_name(world, anna.id, "Annie")
+    sb, group = world.sb, world.group
+    await sb.send_text(
+        world.coach_id, "/sjablonen nieuw Hoi {naam}, ik denk aan je.", chat_id=group
+    )
+    await eventually(lambda: _latest(world, group, "Opgeslagen als nummer 1"))
+    await sb.send_text(world.coach_id, "/sjablonen nieuw Tot volgende week!", chat_id=group)
+    await eventually(lambda: _latest(world, group, "Opgeslagen als nummer 2"))
+    # A non-coach cannot add one.
+    await sb.send_text(world.stranger_id, "/sjablonen nieuw Van Piet", chat_id=group)
+    await eventually(lambda: _latest(world, group, "niet als coach"))
+    await sb.send_text(world.coach_id, "/sjablonen", chat_id=group)
+    listed = await eventually(lambda: _latest(world, group, "1. Hoi {naam}"))
+    assert "2. Tot volgende week!" in plain(listed) and "Van Piet" not in plain(listed)
+
+    await ask_coach(anna, "Even praten")
+    thread = await world.topic(anna)
+    await world.coach_says(thread, "/sjablonen")
+    picker = await eventually(
+        lambda: next(
+            (m for m in world.in_topic(thread) if "naar Annie te sturen" in plain(m)), None
+        )
+    )
+    first = next(data for text, data in buttons(picker) if text.startswith("1. Hoi Annie"))
+    answer = await sb.press(world.stranger_id, group, picker["message_id"], first)
+    assert answer is not None and answer.get("text") == saved.ONLY_COACHES
+    await sb.press(world.coach_id, group, picker["message_id"], first)
+    got = await anna.expect_text("ik denk aan je")
+    assert plain(got) == "💬 Je coach\nHoi Annie, ik denk aan je."
+    await eventually(
+        lambda: any("Verstuurd als opgeslagen" in t for t in texts_of(world.in_topic(thread)))
+    )
+
+    await sb.send_text(world.coach_id, "/sjablonen weg 1", chat_id=group)
+    await eventually(lambda: _latest(world, group, "Nummer 1 is weggehaald"))
+    # An old button for a removed text sends nothing.
+    answer = await sb.press(world.coach_id, group, picker["message_id"], first)
+    assert answer is not None and answer.get("text") == saved.GONE
+    assert await quiet(anna) == []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import Database, clients
+from storage import Database, clients, saved_replies
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 
@@ -40,3 +40,23 @@ async def test_names_lists_first_and_chosen_names(db: Database) -> None:
         await clients.update(conn, 1, display_name="Annie")
     async with db.read() as conn:
         assert await clients.names(conn) == [(1, "Anna", "Annie"), (2, "Bram", None)]
+
+
+async def test_saved_replies_add_list_get_remove(db: Database) -> None:
+    async with db.transaction() as conn:
+        first = await saved_replies.add(conn, "Hoi {naam}", 7, NOW)
+        second = await saved_replies.add(conn, "Tot snel", 8, NOW)
+    async with db.read() as conn:
+        listed = await saved_replies.all_replies(conn)
+        assert [(r.id, r.text, r.created_by) for r in listed] == [
+            (first, "Hoi {naam}", 7),
+            (second, "Tot snel", 8),
+        ]
+        got = await saved_replies.get(conn, second)
+        assert got is not None and got.created_at == NOW
+        assert await saved_replies.get(conn, 999) is None
+    async with db.transaction() as conn:
+        assert await saved_replies.remove(conn, first) is True
+        assert await saved_replies.remove(conn, first) is False
+    async with db.read() as conn:
+        assert [r.id for r in await saved_replies.all_replies(conn)] == [second]

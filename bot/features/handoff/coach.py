@@ -31,7 +31,7 @@ from bot.core.office_hours import Away
 from bot.edge.sender import call, keyboard, send_text
 from bot.edge.services import Services, services
 from bot.features.handoff import client as client_side
-from bot.features.handoff import lookup
+from bot.features.handoff import lookup, saved
 from bot.features.handoff.client import CLIENT_CANCEL, CLIENT_PLAIN
 from storage import clients, handoffs, notices, progress
 from storage.clients import Client
@@ -68,8 +68,8 @@ REPLY_TO_RELAY = (
 UNKNOWN_RELAY = "Ik weet niet bij welke cliënt dat bericht hoort. Je bericht is niet doorgestuurd."
 REOPENED = "Het gesprek was gesloten en is weer geopend. Geef terug met de knoppen op de kaart."
 UNKNOWN_COMMAND = (
-    "Coach-commando's: /open (wie wacht er), /client NAAM (de kaart van een cliënt) en "
-    "/afwezig (afwezigheid)."
+    "Coach-commando's: /open (wie wacht er), /client NAAM (de kaart van een cliënt), "
+    "/sjablonen (opgeslagen antwoorden) en /afwezig (afwezigheid)."
 )
 AWAY_USAGE = (
     "Gebruik: <code>/afwezig 14-12</code> (de dag dat je terug bent), eventueel met een eigen "
@@ -171,10 +171,24 @@ async def _deliver_to_client(
     return problem
 
 
+async def _deliver_text(svc: Services, bot: Any, client: Client, text_html: str) -> str | None:
+    """A text of the coach's (a saved reply) to the client with the "je coach" label."""
+    body = f"{COACH_LABEL}\n{text_html}"
+    sent = await send_text(svc, bot, client.chat_id, body, user_id=client.user_id)
+    return None if sent is not None else NOT_DELIVERED
+
+
 async def relay_to_client(
-    svc: Services, bot: Any, user_id: int, message: Message, coach_id: int
+    svc: Services,
+    bot: Any,
+    user_id: int,
+    message: Message | None,
+    coach_id: int,
+    *,
+    text_html: str | None = None,
 ) -> str | None:
-    """Send a coach's message to one client; returns a line for the coach when it did not go."""
+    """Send a coach's message (or, without one, `text_html`) to one client; returns a line for
+    the coach when it did not go."""
     async with svc.db.read() as conn:
         client = await clients.get(conn, user_id)
     if client is None:
@@ -192,7 +206,10 @@ async def relay_to_client(
             reopened = True
         if current.status == "open":
             await handoffs.take(conn, current.id, coach_id, now)
-    problem = await _deliver_to_client(svc, bot, client, message)
+    if message is not None:
+        problem = await _deliver_to_client(svc, bot, client, message)
+    else:
+        problem = await _deliver_text(svc, bot, client, text_html or "")
     if problem is not None:
         async with svc.db.read() as conn:
             fresh = await clients.get(conn, user_id)
@@ -311,7 +328,7 @@ async def on_coach_private(update: Update, context: Context) -> None:
     bot = context.bot
     command = _command(message, svc.bot_username)
     if command is not None:
-        if command[0] in ("open", "afwezig", "client"):
+        if command[0] in ("open", "afwezig", "client", "sjablonen"):
             await _coach_command(svc, bot, message, *command)
             raise ApplicationHandlerStop
         return  # /start, /menu...: a coach may try the bot as a client
@@ -352,6 +369,8 @@ async def _coach_command(
         await _reply(svc, bot, message, await away_command(svc, args))
     elif name == "client":
         await lookup.command(svc, bot, message, args)
+    elif name == "sjablonen":
+        await saved.command(svc, bot, message, args)
     else:
         await _reply(svc, bot, message, UNKNOWN_COMMAND)
 
@@ -437,6 +456,9 @@ async def on_callback(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
     if data.startswith("cc:"):
         await lookup.on_button(svc, context.bot, query, data)
+        raise ApplicationHandlerStop
+    if data.startswith("sr:"):
+        await saved.on_button(svc, context.bot, query, data, relay_to_client)
         raise ApplicationHandlerStop
     if message is not None and message.chat_id == svc.config.coach.chat_id != 0:
         await _answer(

@@ -1,0 +1,176 @@
+"""Saved replies: `/sjablonen` to add, list and remove short texts; in a client's topic a
+button per text sends it to that client as "Je coach", with `{naam}` their chosen name.
+
+Only configured coaches, checked by numeric id on the command (by the caller) and on every
+button here. The texts are the coach's own words; they are never logged.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Message
+from telegram.constants import ParseMode
+
+from bot.core import coach_channel
+from bot.edge.sender import ButtonRows, call, keyboard
+from bot.edge.services import Services
+from storage import clients, handoffs, saved_replies
+
+log = logging.getLogger(__name__)
+
+SEND = "sr:"
+NAME = "{naam}"
+MAX_TEXT = 600
+MAX_REPLIES = 30
+PREVIEW = 40
+_SEND_RE = re.compile(r"^sr:(\d{1,12})$")
+_ADD_RE = re.compile(r"^/\S+\s+\S+\s+(.+)$", re.DOTALL)
+
+# The coach relays one text to one client; the hand-off's coach module passes its own.
+Relay = Callable[..., Awaitable[str | None]]
+
+# --- what coaches read (Dutch) --------------------------------------------------------------
+USAGE = (
+    "<code>/sjablonen nieuw Hoi {naam}, ik denk aan je.</code> voegt een tekst toe "
+    "({naam} wordt de naam van de cliënt); <code>/sjablonen weg 3</code> haalt nummer 3 weg. "
+    "In het topic van een cliënt geeft <code>/sjablonen</code> een knop per tekst."
+)
+EMPTY = "Nog geen opgeslagen antwoorden."
+ADDED = "Opgeslagen als nummer {id}."
+REMOVED = "Nummer {id} is weggehaald."
+NO_SUCH = "Er is geen opgeslagen antwoord met nummer {id}."
+TOO_LONG = f"Dat is te lang; houd het onder de {MAX_TEXT} tekens."
+TOO_MANY = f"Er zijn al {MAX_REPLIES} opgeslagen antwoorden; haal er eerst een weg."
+PICK = "Tik op een tekst om die naar {name} te sturen:"
+SENT = "📝 Verstuurd als opgeslagen antwoord:\n{text}"
+ONLY_COACHES = "Alleen coaches kunnen dit."
+NOT_HERE = "Deze knop werkt alleen in het topic van een cliënt."
+GONE = "Dat opgeslagen antwoord bestaat niet meer."
+
+
+def fill(text: str, name: str) -> str:
+    """The saved text with the client's chosen name in place of {naam} (plain text)."""
+    return text.replace(NAME, name)
+
+
+async def _send(
+    svc: Services, bot: Any, message: Message, text: str, rows: ButtonRows | None = None
+) -> None:
+    thread = message.message_thread_id if message.is_topic_message else None
+    await call(
+        svc,
+        "sendMessage to coach chat",
+        lambda: bot.send_message(
+            message.chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(rows or []),
+            message_thread_id=thread,
+        ),
+    )
+
+
+async def _topic_client(svc: Services, message: Message) -> int | None:
+    """The client whose topic this message is in (group mode only)."""
+    if message.chat_id != svc.config.coach.chat_id or svc.config.coach.chat_id == 0:
+        return None
+    if not message.is_topic_message or message.message_thread_id is None:
+        return None
+    async with svc.db.read() as conn:
+        return await handoffs.user_for_topic(conn, message.chat_id, message.message_thread_id)
+
+
+async def command(svc: Services, bot: Any, message: Message, args: list[str]) -> None:
+    """/sjablonen [nieuw TEKST | weg NUMMER] from a coach (the caller checked the coach id)."""
+    sender = message.from_user
+    if sender is None or not svc.config.is_coach(sender.id):
+        return
+    action = args[0].lower() if args else ""
+    if action in ("nieuw", "toevoegen", "+"):
+        await _add(svc, bot, message, sender.id)
+    elif action in ("weg", "verwijder", "-") and len(args) == 2 and args[1].isdigit():
+        await _remove(svc, bot, message, int(args[1]))
+    elif action:
+        await _send(svc, bot, message, USAGE)
+    else:
+        await _list(svc, bot, message)
+
+
+async def _add(svc: Services, bot: Any, message: Message, coach_id: int) -> None:
+    match = _ADD_RE.match(message.text or "")
+    text = match.group(1).strip() if match else ""
+    if not text:
+        await _send(svc, bot, message, USAGE)
+        return
+    if len(text) > MAX_TEXT:
+        await _send(svc, bot, message, TOO_LONG)
+        return
+    async with svc.db.transaction() as conn:
+        if len(await saved_replies.all_replies(conn)) >= MAX_REPLIES:
+            new_id = None
+        else:
+            new_id = await saved_replies.add(conn, text, coach_id, svc.clock.now())
+    log.info("saved reply added", extra={"user_id": coach_id})
+    await _send(svc, bot, message, TOO_MANY if new_id is None else ADDED.format(id=new_id))
+
+
+async def _remove(svc: Services, bot: Any, message: Message, reply_id: int) -> None:
+    async with svc.db.transaction() as conn:
+        removed = await saved_replies.remove(conn, reply_id)
+    await _send(svc, bot, message, (REMOVED if removed else NO_SUCH).format(id=reply_id))
+
+
+async def _list(svc: Services, bot: Any, message: Message) -> None:
+    async with svc.db.read() as conn:
+        replies = await saved_replies.all_replies(conn)
+    owner = await _topic_client(svc, message)
+    client = None
+    if owner is not None:
+        async with svc.db.read() as conn:
+            client = await clients.get(conn, owner)
+    if not replies:
+        await _send(svc, bot, message, f"{EMPTY}\n{USAGE}")
+        return
+    if client is None:
+        lines = [f"<b>{r.id}</b>. {html.escape(r.text)}" for r in replies]
+        await _send(svc, bot, message, "\n".join([*lines, "", USAGE]))
+        return
+    name = coach_channel.chosen_name(client)
+    rows: ButtonRows = []
+    for r in replies:
+        shown = " ".join(fill(r.text, name).split())
+        shown = shown if len(shown) <= PREVIEW else shown[: PREVIEW - 1] + "…"
+        rows.append([(f"{r.id}. {shown}", f"{SEND}{r.id}")])
+    await _send(svc, bot, message, PICK.format(name=html.escape(name)), rows)
+
+
+async def on_button(svc: Services, bot: Any, query: Any, data: str, relay: Relay) -> None:
+    """A saved-reply button in a client's topic: a coach sends that text to that client."""
+    coach_id = query.from_user.id
+    message = query.message if isinstance(query.message, Message) else None
+    if not svc.config.is_coach(coach_id):
+        await call(svc, "answerCallbackQuery", lambda: query.answer(text=ONLY_COACHES))
+        return
+    match = _SEND_RE.match(data)
+    owner = await _topic_client(svc, message) if message is not None else None
+    if match is None or message is None or owner is None:
+        await call(svc, "answerCallbackQuery", lambda: query.answer(text=NOT_HERE))
+        return
+    async with svc.db.read() as conn:
+        reply = await saved_replies.get(conn, int(match.group(1)))
+        client = await clients.get(conn, owner)
+    if reply is None or client is None:
+        await call(svc, "answerCallbackQuery", lambda: query.answer(text=GONE))
+        return
+    text = html.escape(fill(reply.text, coach_channel.chosen_name(client)))
+    problem = await relay(svc, bot, owner, None, coach_id, text_html=text)
+    await call(
+        svc, "answerCallbackQuery", lambda: query.answer(text=None if problem else "Verstuurd.")
+    )
+    log.info("saved reply sent", extra={"user_id": owner, "coach_id": coach_id})
+    await _send(svc, bot, message, problem or SENT.format(text=text))
