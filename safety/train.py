@@ -490,7 +490,11 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
     weights_path = out / WEIGHTS_FILE
     # np.savez writes zip entries without time stamps: the same arrays give the same bytes.
-    np.savez(weights_path, **weights.arrays())  # type: ignore[arg-type]
+    # Written beside and then moved in, weights first and meta last: a reader sees either the
+    # old pair, or new weights with the old meta, which it refuses by the sha256.
+    staged = out / f".{WEIGHTS_FILE}.new.npz"
+    np.savez(staged, **weights.arrays())  # type: ignore[arg-type]
+    staged.replace(weights_path)
     meta: dict[str, Any] = {
         "feature_version": FEATURE_VERSION,
         "classes": list(CLASSES),
@@ -529,7 +533,9 @@ def train(
         "dev": dev_report,
         "train": train_report,
     }
-    (out / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", "utf-8")
+    staged_meta = out / f".{META_FILE}.new"
+    staged_meta.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", "utf-8")
+    staged_meta.replace(out / META_FILE)
     return meta
 
 
