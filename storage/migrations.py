@@ -208,7 +208,20 @@ CREATE TABLE saved_replies (
 );
 """
 
-MIGRATIONS: list[str] = [_MIGRATION_1, _MIGRATION_2, _MIGRATION_3]
+# 4: a sentence the coach pins for a client: it opens their next session and appears once in
+# their next check-in (each place records when it showed it).
+_MIGRATION_4 = """
+CREATE TABLE pins (
+    user_id           INTEGER PRIMARY KEY REFERENCES clients (user_id) ON DELETE CASCADE,
+    text              TEXT    NOT NULL,
+    set_by            INTEGER NOT NULL,
+    set_at            INTEGER NOT NULL,
+    session_shown_at  INTEGER,
+    checkin_shown_at  INTEGER
+);
+"""
+
+MIGRATIONS: list[str] = [_MIGRATION_1, _MIGRATION_2, _MIGRATION_3, _MIGRATION_4]
 
 # Databases made before this version were written without secure_delete, so their free space
 # may still hold deleted text: they are vacuumed once, when migrated past it.

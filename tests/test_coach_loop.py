@@ -11,8 +11,9 @@ import pytest
 from bot.core import coach_channel
 from bot.features.handoff import lookup, saved
 from sandbox import Sandbox
-from storage import clients
+from storage import clients, pins
 from tests.harness import Harness, buttons, plain
+from tests.test_checkins_e2e import make_client, sweep_at, utc
 from tests.test_handoff import World, _config, ask_coach, enrol, eventually, quiet, texts_of
 
 
@@ -155,3 +156,56 @@ async def test_saved_replies_added_listed_sent_with_the_name_and_removed(world: 
     answer = await sb.press(world.coach_id, group, picker["message_id"], first)
     assert answer is not None and answer.get("text") == saved.GONE
     assert await quiet(anna) == []
+
+
+async def test_a_pinned_sentence_opens_the_next_session_and_the_next_checkin_once(
+    world: World,
+) -> None:
+    h, sb, group = world.h, world.sb, world.group
+    anna = await make_client(h, "Anna", module="therapie")
+    await ask_coach(anna, "Even praten")
+    thread = await world.topic(anna)
+    await eventually(lambda: world.card(world.group, thread))
+
+    # Too long is refused; one or two lines are pinned.
+    await world.coach_says(thread, "/vastzetten een\ntwee\ndrie")
+    await eventually(lambda: any("Houd het kort" in t for t in texts_of(world.in_topic(thread))))
+    await world.coach_says(thread, "/vastzetten Let deze week op wat je lijf doet.")
+    await eventually(
+        lambda: any("📌 Vastgezet voor Anna" in t for t in texts_of(world.in_topic(thread)))
+    )
+    # A non-coach pins nothing.
+    await world.coach_says(thread, "/vastzetten Van Piet", who=world.stranger_id)
+    await eventually(lambda: any("niet als coach" in t for t in texts_of(world.in_topic(thread))))
+    async with world.svc.db.read() as conn:
+        pin = await pins.get(conn, anna.id)
+    assert pin is not None and pin.text == "Let deze week op wat je lijf doet."
+    await sb.send_text(world.coach_id, "/client anna", chat_id=group)
+    card = await eventually(lambda: _latest(world, group, "📌 Vastgezet: Let deze week"))
+    assert "(nog niet gezien)" in plain(card)
+    assert await quiet(anna) == []  # pinning says nothing to the client yet
+
+    # Handed back into a module: the pin opens the session.
+    await world.press_card("Terug naar module", thread=thread)
+    module = next(
+        m
+        for m in world.svc.library.menu.modules
+        if any(s in world.svc.library.dialogues for s in m.sessions)
+    )
+    await eventually(lambda: any(module.title == t for t, _ in buttons(world.card(group, thread))))
+    await world.press_card(module.title, thread=thread)
+    await anna.expect_text("Daar gaan we")
+    got = await anna.expect(1)
+    assert plain(got[0]) == (
+        "📌 Van je coach, om even bij stil te staan:\nLet deze week op wat je lijf doet."
+    )
+
+    # The next check-in shows it once; the one after that no more.
+    await sweep_at(h, utc(2026, 11, 23, 19, 0))
+    first = await anna.settle(first=5)
+    assert any("Let deze week op wat je lijf doet." in plain(m) for m in first)
+    await sweep_at(h, utc(2026, 11, 24, 19, 0))
+    second = await anna.settle(first=5)
+    assert second and not any("Let deze week" in plain(m) for m in second)
+    await sb.send_text(world.coach_id, "/client anna", chat_id=group)
+    await eventually(lambda: _latest(world, group, "(gezien in sessie en check-in)"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import Database, clients, saved_replies
+from storage import Database, clients, pins, saved_replies
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 
@@ -60,3 +60,26 @@ async def test_saved_replies_add_list_get_remove(db: Database) -> None:
         assert await saved_replies.remove(conn, first) is False
     async with db.read() as conn:
         assert [r.id for r in await saved_replies.all_replies(conn)] == [second]
+
+
+async def test_pins_put_show_once_per_place_replace_clear(db: Database) -> None:
+    await _touch(db, 1, "Anna")
+    async with db.transaction() as conn:
+        await pins.put(conn, 1, "Let op je lijf", 7, NOW)
+        assert await pins.mark_shown(conn, 1, "session", NOW) is True
+        assert await pins.mark_shown(conn, 1, "session", NOW) is False
+    async with db.read() as conn:
+        pin = await pins.get(conn, 1)
+    assert pin is not None and pin.text == "Let op je lijf" and pin.set_by == 7
+    assert pin.shown_in("session") and not pin.shown_in("checkin")
+    async with db.transaction() as conn:
+        await pins.put(conn, 1, "Iets nieuws", 8, NOW)  # a new pin is shown again everywhere
+    async with db.read() as conn:
+        pin = await pins.get(conn, 1)
+    assert pin is not None and pin.text == "Iets nieuws" and not pin.shown_in("session")
+    async with db.transaction() as conn:
+        assert await pins.clear(conn, 1) is True
+        assert await pins.clear(conn, 1) is False
+        assert await pins.mark_shown(conn, 1, "checkin", NOW) is False
+    async with db.read() as conn:
+        assert await pins.get(conn, 1) is None

@@ -24,6 +24,7 @@ from storage import (
     kv,
     moods,
     notices,
+    pins,
     privacy,
     progress,
     reflections,
@@ -70,6 +71,7 @@ async def _fill(
     await safety.record(conn, user_id, "unclear", "suicide", now)
     await reflections.mark_asked(conn, user_id, "q1", now)
     await notices.mark(conn, "low_mood_offer", user_id, now)
+    await pins.put(conn, user_id, f"Zin voor {name}", 555, now)
     raw = json.dumps({"update_id": user_id, "message": {"text": f"{name} typte dit"}})
     await inbox.store(conn, [inbox.Incoming(user_id, user_id, "message", raw)], now)
 

@@ -26,9 +26,10 @@ from bot.core.office_hours import MONTHS, availability, away, hhmm, zone
 from bot.edge.config import CoachConfig
 from bot.edge.sender import ButtonRows, call, keyboard, send_text
 from bot.edge.services import Services
-from storage import clients, handoffs, moods, notices, progress, safety
+from storage import clients, handoffs, moods, notices, pins, progress, safety
 from storage.clients import Client
 from storage.handoffs import Handoff
+from storage.pins import Pin
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -159,6 +160,8 @@ class CardFacts:
     safety_screen: str | None = None
     # Hand-offs with the coach that were closed before (the coach's own history with them).
     past_handoffs: int = 0
+    # The coach's pinned sentence (the coach's own words, shown whatever the consent).
+    pin: Pin | None = None
 
 
 def _local(cfg: CoachConfig, when: datetime) -> str:
@@ -199,6 +202,12 @@ def card_text(cfg: CoachConfig, facts: CardFacts, now: datetime) -> str:
         lines.append("Module: nog geen")
     if facts.past_handoffs:
         lines.append(f"Eerdere gesprekken met de coach: {facts.past_handoffs}")
+    if facts.pin is not None:
+        seen = [
+            w for w, p in (("sessie", "session"), ("check-in", "checkin")) if facts.pin.shown_in(p)
+        ]
+        shown = f"gezien in {' en '.join(seen)}" if seen else "nog niet gezien"
+        lines.append(f"📌 Vastgezet: {html.escape(facts.pin.text)} ({shown})")
     if facts.flags:
         lines.append("")
         lines.extend(_flag_line(cfg, *f) for f in facts.flags)
@@ -277,6 +286,7 @@ async def card_facts(svc: Services, user_id: int) -> CardFacts | None:
         mood_rows = await moods.since(conn, user_id, now - timedelta(days=MOOD_DAYS))
         plan = await safety_plan.load(conn, user_id)
         past = [h for h in await handoffs.history(conn, user_id) if h.status == "closed"]
+        pin = await pins.get(conn, user_id)
     agreed = conversation.consented(client)
     module = next((m for m in svc.library.menu.modules if m.id == client.module), None)
     current = None
@@ -297,6 +307,7 @@ async def card_facts(svc: Services, user_id: int) -> CardFacts | None:
         plan=plan if agreed else None,
         safety_screen=_screen_answer(client) if agreed else None,
         past_handoffs=len(past),
+        pin=pin,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram import Bot, Update, User
 
-from bot.core import keyboards, schedule
+from bot.core import keyboards, pins, schedule
 from bot.edge.sender import send_text
 from bot.edge.services import Services
 from dialogues import (
@@ -239,6 +239,8 @@ async def start_dialogue(
     elif park and isinstance(state.vars.get(PARKED_VAR), str):
         variables[PARKED_VAR] = state.vars[PARKED_VAR]  # a check-in replacing an open one
     state = replace(state, vars={**variables, **extra_vars})
+    # The coach's pinned sentence opens the next session, and shows once in the next check-in.
+    await pins.show(svc, bot, client, _kind(svc, dialogue_id))
     return await run(svc, bot, client, Started(dialogue_id), state=state)
 
 

@@ -31,7 +31,7 @@ from bot.core.office_hours import Away
 from bot.edge.sender import call, keyboard, send_text
 from bot.edge.services import Services, services
 from bot.features.handoff import client as client_side
-from bot.features.handoff import lookup, saved
+from bot.features.handoff import lookup, pinning, saved
 from bot.features.handoff.client import CLIENT_CANCEL, CLIENT_PLAIN
 from storage import clients, handoffs, notices, progress
 from storage.clients import Client
@@ -69,7 +69,8 @@ UNKNOWN_RELAY = "Ik weet niet bij welke cliënt dat bericht hoort. Je bericht is
 REOPENED = "Het gesprek was gesloten en is weer geopend. Geef terug met de knoppen op de kaart."
 UNKNOWN_COMMAND = (
     "Coach-commando's: /open (wie wacht er), /client NAAM (de kaart van een cliënt), "
-    "/sjablonen (opgeslagen antwoorden) en /afwezig (afwezigheid)."
+    "/sjablonen (opgeslagen antwoorden), /vastzetten ZIN (in het topic van een cliënt) en "
+    "/afwezig (afwezigheid)."
 )
 AWAY_USAGE = (
     "Gebruik: <code>/afwezig 14-12</code> (de dag dat je terug bent), eventueel met een eigen "
@@ -328,7 +329,7 @@ async def on_coach_private(update: Update, context: Context) -> None:
     bot = context.bot
     command = _command(message, svc.bot_username)
     if command is not None:
-        if command[0] in ("open", "afwezig", "client", "sjablonen"):
+        if command[0] in ("open", "afwezig", "client", "sjablonen", "vastzetten"):
             await _coach_command(svc, bot, message, *command)
             raise ApplicationHandlerStop
         return  # /start, /menu...: a coach may try the bot as a client
@@ -371,6 +372,8 @@ async def _coach_command(
         await lookup.command(svc, bot, message, args)
     elif name == "sjablonen":
         await saved.command(svc, bot, message, args)
+    elif name == "vastzetten":
+        await pinning.command(svc, bot, message, args)
     else:
         await _reply(svc, bot, message, UNKNOWN_COMMAND)
 

@@ -1,0 +1,102 @@
+"""/vastzetten: a coach pins a sentence of one or two lines for a client (in the client's
+topic, or replying to their relayed message in a private chat). It opens the client's next
+session and shows once in their next check-in (`bot.core.pins`); the card shows it."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from typing import Any
+
+from telegram import Message
+from telegram.constants import ParseMode
+
+from bot.core import pins as core_pins
+from bot.edge.sender import call
+from bot.edge.services import Services
+from storage import clients, handoffs, pins
+
+log = logging.getLogger(__name__)
+
+_TEXT_RE = re.compile(r"^/\S+\s+(.+)$", re.DOTALL)
+
+# --- what coaches read (Dutch) --------------------------------------------------------------
+USAGE = (
+    "In het topic van een cliënt (of als antwoord op hun bericht): "
+    "<code>/vastzetten Let deze week op wat je lijf doet.</code> Eén of twee regels; die opent "
+    "hun volgende sessie en komt één keer in hun volgende check-in. "
+    "<code>/vastzetten weg</code> haalt hem weg."
+)
+WHERE = "Gebruik /vastzetten in het topic van een cliënt, of als antwoord op hun bericht."
+TOO_LONG = f"Houd het kort: hoogstens {core_pins.MAX_LINES} regels en {core_pins.MAX_CHARS} tekens."
+PINNED = "📌 Vastgezet voor {name}: <i>{text}</i>\nDit opent de volgende sessie en komt één keer in de volgende check-in."
+CURRENT = "📌 Nu vastgezet: <i>{text}</i>\n{usage}"
+NONE = "Er staat niets vast.\n{usage}"
+REMOVED = "📌 Weggehaald."
+GONE = "Deze cliënt is er niet meer."
+
+
+async def _client_of(svc: Services, message: Message) -> int | None:
+    """The client this command is about: their topic, or the relayed message it replies to."""
+    async with svc.db.read() as conn:
+        if message.chat_id == svc.config.coach.chat_id != 0:
+            if message.is_topic_message and message.message_thread_id is not None:
+                return await handoffs.user_for_topic(
+                    conn, message.chat_id, message.message_thread_id
+                )
+            return None
+        replied = message.reply_to_message
+        if replied is None:
+            return None
+        return await handoffs.user_for_relay(conn, message.chat_id, replied.message_id)
+
+
+async def _say(svc: Services, bot: Any, message: Message, text: str) -> None:
+    thread = message.message_thread_id if message.is_topic_message else None
+    await call(
+        svc,
+        "sendMessage to coach chat",
+        lambda: bot.send_message(
+            message.chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread
+        ),
+    )
+
+
+async def command(svc: Services, bot: Any, message: Message, args: list[str]) -> None:
+    """/vastzetten [ZIN | weg] from a coach (checked here by numeric id too)."""
+    sender = message.from_user
+    if sender is None or not svc.config.is_coach(sender.id):
+        return
+    user_id = await _client_of(svc, message)
+    if user_id is None:
+        await _say(svc, bot, message, WHERE)
+        return
+    async with svc.db.read() as conn:
+        client = await clients.get(conn, user_id)
+        current = await pins.get(conn, user_id)
+    if client is None:
+        await _say(svc, bot, message, GONE)
+        return
+    if not args:
+        text = CURRENT.format(text=html.escape(current.text), usage=USAGE) if current else None
+        await _say(svc, bot, message, text or NONE.format(usage=USAGE))
+        return
+    if len(args) == 1 and args[0].lower() in ("weg", "uit", "wis"):
+        async with svc.db.transaction() as conn:
+            await pins.clear(conn, user_id)
+        await _say(svc, bot, message, REMOVED)
+        return
+    match = _TEXT_RE.match(message.text or "")
+    text = match.group(1).strip() if match else ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > core_pins.MAX_LINES or len(text) > core_pins.MAX_CHARS:
+        await _say(svc, bot, message, TOO_LONG)
+        return
+    text = "\n".join(lines)
+    async with svc.db.transaction() as conn:
+        await pins.put(conn, user_id, text, sender.id, svc.clock.now())
+    log.info("sentence pinned", extra={"user_id": user_id, "coach_id": sender.id})
+    await _say(
+        svc, bot, message, PINNED.format(name=html.escape(client.name), text=html.escape(text))
+    )
