@@ -317,7 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     corpus = read_corpus()
     figs = corpus_report("corpus", corpus, ("train", "dev"))
     if args.heldout:
-        corpus_report("heldout", read_corpus(HELDOUT_DIR, any_split=True), ("heldout",))
+        held_lines = read_corpus(HELDOUT_DIR, any_split=True)
+        corpus_report("heldout", held_lines, sorted({x.split for x in held_lines}))
     dev_rules, dev_full = figs["dev"]
 
     texts = [e.text for e in examples]
