@@ -156,3 +156,19 @@ def test_the_bot_refuses_to_start_without_the_learned_model(
         application.load_safety()
     monkeypatch.undo()
     application.load_safety()
+
+
+def test_safety_check_by_default_is_the_bots_own_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    import safety
+
+    seen: list[str] = []
+
+    def judge(text: str) -> safety.Assessment:
+        seen.append(text)
+        return safety.Assessment("unclear", "suicide", "model:suicide")
+
+    monkeypatch.setattr(safety, "assess", judge)
+    out = io.StringIO()
+    assert safety_check_command(io.StringIO("een lang bericht\n"), out) == 0
+    assert seen == ["een lang bericht"]
+    assert out.getvalue() == "unclear\tsuicide\tmodel:suicide\n"

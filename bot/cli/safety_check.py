@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from safety import RuleCheck, load
+import safety
+from safety import Assessment, RuleCheck, load
 
 
 def safety_check_command(
@@ -14,7 +16,9 @@ def safety_check_command(
 ) -> int:
     """A message per input line, `level<TAB>category<TAB>reason` out; rule-file errors first.
 
-    `rules` names a folder of rule files to try (default: the shipped safety/rules/).
+    By default this is the bot's own check: the shipped rules and the learned second opinion
+    (reason `model:<category>` where it asks). With `rules`, a folder of rule files to try, it
+    is those rules alone (the model's thresholds were set against the shipped rules).
     """
     source = sys.stdin if inp is None else inp
     sink = sys.stdout if out is None else out
@@ -23,9 +27,18 @@ def safety_check_command(
         for problem in problems:
             print(problem, file=sys.stderr)
         return 1
-    check = RuleCheck(ruleset)
+    judge: Callable[[str], Assessment]
+    if rules is None:
+        try:
+            safety.load_model()
+        except safety.ModelError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        judge = safety.assess
+    else:
+        judge = RuleCheck(ruleset).assess
     for line in source:
-        a = check.assess(line.rstrip("\r\n"))
+        a = judge(line.rstrip("\r\n"))
         sink.write(f"{a.level}\t{a.category or '-'}\t{a.reason}\n")
         sink.flush()
     return 0
