@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.core import coach_channel
+from bot.features import privacy
 from bot.features.handoff import lookup, saved
 from sandbox import Sandbox
-from storage import clients, pins
+from storage import clients, handoffs, pins
 from tests.harness import Harness, buttons, plain
 from tests.test_checkins_e2e import make_client, sweep_at, utc
 from tests.test_handoff import World, _config, ask_coach, enrol, eventually, quiet, texts_of
@@ -209,3 +211,47 @@ async def test_a_pinned_sentence_opens_the_next_session_and_the_next_checkin_onc
     assert second and not any("Let deze week" in plain(m) for m in second)
     await sb.send_text(world.coach_id, "/client anna", chat_id=group)
     await eventually(lambda: _latest(world, group, "(gezien in sessie en check-in)"))
+
+
+async def test_an_edit_during_a_hand_off_reaches_the_coach_protected(world: World) -> None:
+    anna = world.h.person("Anna")
+    await enrol(world.h, anna)
+    await choose_name(world, anna.id, "Annie")
+    await ask_coach(anna, "Even praten")
+    thread = await world.topic(anna)
+    sent = await anna.send("Ik ben boos")
+    await eventually(lambda: "Ik ben boos" in relayed_texts(world, thread))
+    await world.sb.edit_text(anna.id, anna.chat_id, sent["message_id"], "Ik ben verdrietig")
+    note = "✏️ Annie paste een eerder bericht aan. Nu staat er:\nIk ben verdrietig"
+    await eventually(lambda: note in texts_of(world.in_topic(thread)))
+    assert await quiet(anna) == []  # no "I cannot do anything with edits" during a hand-off
+
+    # What the bot puts of the client's into the coach group is protected from forwarding.
+    into_group = [
+        params
+        for method, params in world.sb.requests
+        if method in ("sendMessage", "copyMessage")
+        and str(params.get("chat_id")) == str(world.group)
+        and str(params.get("text", "")).startswith(("✉️", "✏️"))
+    ]
+    assert len(into_group) == 2
+    assert all(str(p.get("protect_content")).lower() == "true" for p in into_group)
+
+
+def relayed_texts(world: World, thread: int) -> list[str]:
+    return [plain(m).split("\n", 1)[-1] for m in world.in_topic(thread) if plain(m).startswith("✉️")]
+
+
+async def test_the_daily_retention_job_prunes_old_relay_links(world: World) -> None:
+    anna = world.h.person("Anna")
+    await enrol(world.h, anna)
+    now = world.h.clock.now()
+    months = world.svc.config.storage.retention_months
+    async with world.svc.db.transaction() as conn:
+        await handoffs.add_relay(
+            conn, world.coach_id, 11, anna.id, now - timedelta(days=31 * months)
+        )
+        await handoffs.add_relay(conn, world.coach_id, 12, anna.id, now - timedelta(days=1))
+    await privacy.erase_inactive(world.svc, world.bot, now)
+    async with world.svc.db.read() as conn:
+        assert await handoffs.relays_of(conn, anna.id) == [(world.coach_id, 12)]

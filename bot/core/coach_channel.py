@@ -81,6 +81,10 @@ NOT_PASSED_ON = (
     "Dit bericht kon ik niet doorgeven aan je coach. Wil je het op een andere manier sturen, "
     "bijvoorbeeld als tekst of als foto?"
 )
+# To the coaches when a client changes a message during a hand-off (after the name).
+EDITED = "paste een eerder bericht aan. Nu staat er:"
+EDITED_LONG = "paste een eerder bericht aan (te lang om hier te tonen)."
+EDITED_MEDIA = "paste een eerder bericht aan (foto, bestand of iets anders zonder tekst)."
 # To the coaches when Telegram would not copy one client message (the client is told too).
 NOT_PASSED_ON_COACH = (
     "⚠️ <i>De cliënt stuurde een bericht dat Telegram niet liet doorsturen. "
@@ -592,7 +596,8 @@ async def _labelled_copy(
     bot: Any, client: Client, message: Message, chat_id: int, thread_id: int
 ) -> Any:
     """The client's message in their topic under their chosen name ("✉️ Anna"), so that no
-    coach takes it for the bot's own words; None when Telegram would not copy it."""
+    coach takes it for the bot's own words; None when Telegram would not copy it. Protected
+    (protect_content): a group member cannot forward or save what a client wrote."""
     head = f"✉️ <b>{html.escape(chosen_name(client))}</b>"
     if message.text is not None and len(head) + 1 + len(message.text_html) <= TEXT_MAX:
         return await bot.send_message(
@@ -600,6 +605,7 @@ async def _labelled_copy(
             f"{head}\n{message.text_html}",
             parse_mode=ParseMode.HTML,
             message_thread_id=thread_id,
+            protect_content=True,
         )
     caption = f"{head}\n{message.caption_html}" if message.caption else head
     if message.text is None and captioned(message) and len(caption) <= CAPTION_MAX:
@@ -611,6 +617,7 @@ async def _labelled_copy(
                 message_thread_id=thread_id,
                 caption=caption,
                 parse_mode=ParseMode.HTML,
+                protect_content=True,
             ),
             "client to topic",
         )
@@ -620,7 +627,11 @@ async def _labelled_copy(
     )
     copied = await copy_or_refused(
         lambda: bot.copy_message(
-            chat_id, client.chat_id, message.message_id, message_thread_id=thread_id
+            chat_id,
+            client.chat_id,
+            message.message_id,
+            message_thread_id=thread_id,
+            protect_content=True,
         ),
         "client to topic",
     )
@@ -669,6 +680,38 @@ async def _relay_privately(svc: Services, bot: Any, client: Client, message: Mes
                 ),
             )
     return bool(refused)
+
+
+async def relay_edit(svc: Services, bot: Any, client: Client, message: Message) -> None:
+    """During a hand-off the client changed a message: the coaches get an edit note with the
+    new text (or caption), so they never answer what is no longer there."""
+    name = html.escape(chosen_name(client))
+    body = message.text_html if message.text is not None else message.caption_html
+    if body:
+        note = f"✏️ <b>{name}</b> {EDITED}\n{body}"
+        if len(note) > TEXT_MAX:
+            note = f"✏️ <b>{name}</b> {EDITED_LONG}"
+    else:
+        note = f"✏️ <b>{name}</b> {EDITED_MEDIA}"
+
+    async def send(chat_id: int, thread_id: int) -> Any:
+        return await bot.send_message(
+            chat_id,
+            note,
+            parse_mode=ParseMode.HTML,
+            message_thread_id=thread_id,
+            protect_content=True,
+        )
+
+    if group_mode(svc) and await _in_group(svc, bot, client, send):
+        return
+    await to_coaches_privately(
+        svc,
+        bot,
+        client.user_id,
+        lambda cid: bot.send_message(cid, note, parse_mode=ParseMode.HTML),
+    )
+    log.info("client edit passed on to the coach", extra={"user_id": client.user_id})
 
 
 # --- opening a hand-off, alerts, erasure ----------------------------------------------------

@@ -15,6 +15,7 @@ from bot.core import coach_channel, conversation, recent
 from bot.core.consent import ERASE_YES, ask_erasure
 from bot.edge.sender import call, send_text
 from bot.edge.services import Services, services
+from storage import handoffs
 from storage import privacy as store
 from storage.clients import Client
 
@@ -178,12 +179,19 @@ async def on_button(update: Update, context: Context) -> None:
 
 
 async def erase_inactive(svc: Services, bot: Any, now: datetime) -> list[int]:
-    """Erase every client who has been silent longer than the retention period."""
+    """Erase every client who has been silent longer than the retention period, and prune the
+    relay links older than it."""
     cutoff = now - timedelta(days=30 * svc.config.storage.retention_months)
     async with svc.db.read() as conn:
         gone = await store.inactive(conn, cutoff)
     for user_id in gone:
         await erase_client(svc, bot, user_id, checkpoint=False)
+    # Links from a coach's private chat to a client ("which client was this message about")
+    # are kept no longer than the retention either.
+    async with svc.db.transaction() as conn:
+        pruned = await handoffs.prune_relays(conn, cutoff)
+    if pruned:
+        log.info("pruned %d old relay links", pruned)
     if gone:
         await empty_the_log(svc)
         log.info("retention erased %d inactive clients", len(gone))

@@ -233,7 +233,10 @@ async def on_edited(update: Update, context: Context) -> None:
     # An edit is read alone: the window holds what the client sent, not what they changed.
     text = message.text or message.caption
     level = await _safety_first(svc, context.bot, client, text, window=False)
-    if level == "ok" and not await coach_channel.is_open(svc, client.user_id):
+    if await coach_channel.is_open(svc, client.user_id):
+        # The coach may be reading the old words: they get the new ones as an edit note.
+        await coach_channel.relay_edit(svc, context.bot, client, message)
+    elif level == "ok":
         await send_text(
             svc, context.bot, client.chat_id, texts.UNEXPECTED_EDIT, user_id=client.user_id
         )
