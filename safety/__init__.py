@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from safety.check import CRISIS_AT, PRIORITY, UNCLEAR_AT, Assessment, Level, RuleCheck
+from safety.conversation import Context, assess_in_context
 from safety.learned import EmbeddingCache, Model, ModelError, Opinion, default_model
 from safety.normalise import MAX_CHARS
 from safety.ruleset import Category, Rule, RuleFileError, RuleProblem, RuleSet, load
@@ -27,6 +28,7 @@ __all__ = [
     "UNCLEAR_AT",
     "Assessment",
     "Category",
+    "Context",
     "EmbeddingCache",
     "Level",
     "Model",
@@ -105,9 +107,20 @@ def with_second_opinion(rules: Assessment, opinion: Opinion | None, model: Model
     return rules
 
 
-def assess(text: str) -> Assessment:
+def assess(text: str, context: Context | None = None) -> Assessment:
     """Judge one client message: crisis, unclear or ok, with a category and a reason (a rule
-    name, or model:<category> where the learned second opinion asks)."""
+    name, or model:<category> where the learned second opinion asks).
+
+    With a `context` (the client's messages just before), the message is also read together
+    with them (safety/conversation.py); the reason is then `window:<reason>` where only the
+    window heard it.
+    """
+    if context is not None:
+        return assess_in_context(text, context, _assess_one)[0]
+    return _assess_one(text)
+
+
+def _assess_one(text: str) -> Assessment:
     rules = default_check().assess(text)
     model = default_model()
     if not needs_opinion(rules, model):

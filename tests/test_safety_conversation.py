@@ -70,3 +70,17 @@ def test_joined_reads_messages_as_sentences() -> None:
 )
 def test_typed_answers_to_the_caring_question(text: str, answer: str | None) -> None:
     assert answer_to_question(text) == answer
+
+
+def test_assess_takes_the_context_of_the_last_messages() -> None:
+    import safety
+
+    earlier = (
+        "ik heb vandaag mijn spullen weggegeven aan mijn zus",
+        "en de brief ligt klaar op tafel",
+    )
+    last = "morgen hoeft niemand meer voor mij te zorgen"
+    alone = safety.assess(last)
+    together = safety.assess(last, safety.Context(earlier))
+    assert alone.level != "crisis"
+    assert (together.level, together.reason.split(":")[0]) == ("crisis", "window")
