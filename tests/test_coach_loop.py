@@ -11,7 +11,7 @@ import pytest
 
 from bot.core import coach_channel
 from bot.features import privacy
-from bot.features.handoff import lookup, saved
+from bot.features.handoff import coach, lookup, pinning, saved
 from sandbox import Sandbox
 from storage import clients, handoffs, pins
 from tests.harness import Harness, buttons, plain
@@ -168,6 +168,11 @@ async def test_a_pinned_sentence_opens_the_next_session_and_the_next_checkin_onc
     await ask_coach(anna, "Even praten")
     thread = await world.topic(anna)
     await eventually(lambda: world.card(world.group, thread))
+    # The card's button says how; a non-coach pressing it gets nothing.
+    answer = await world.press_card("Zin vastzetten", thread=thread)
+    assert answer is not None and answer.get("text") == pinning.HOW_GROUP
+    answer = await world.press_card("Zin vastzetten", thread=thread, who=world.stranger_id)
+    assert answer is not None and answer.get("text") == coach.ONLY_COACHES
 
     # Too long is refused; one or two lines are pinned.
     await world.coach_says(thread, "/vastzetten een\ntwee\ndrie")
@@ -255,3 +260,43 @@ async def test_the_daily_retention_job_prunes_old_relay_links(world: World) -> N
     await privacy.erase_inactive(world.svc, world.bot, now)
     async with world.svc.db.read() as conn:
         assert await handoffs.relays_of(conn, anna.id) == [(world.coach_id, 12)]
+
+
+async def test_private_chat_fallback_edit_note_and_pin_by_reply(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    coach_user = sandbox.add_user("Sanne")
+    h = Harness(sandbox, tmp_path, _config(coach_user.id, 0))
+    await h.start()
+    try:
+        sb, cid = sandbox, coach_user.id
+        anna = h.person("Anna")
+        await enrol(h, anna)
+        await ask_coach(anna, "Anna wil praten")
+        sent = await anna.send("Eerste versie")
+        copy = await eventually(
+            lambda: next((m for m in sb.messages(cid) if plain(m) == "Eerste versie"), None)
+        )
+        await sb.edit_text(anna.id, anna.chat_id, sent["message_id"], "Tweede versie")
+        note = await eventually(
+            lambda: next((m for m in sb.messages(cid) if "Tweede versie" in plain(m)), None)
+        )
+        sid = coach_channel.short_id(anna.id)
+        assert plain(note).startswith(f"✏️ Anna · {sid} paste een eerder bericht aan")
+        # Replying to the edit note reaches the client, like replying to any relayed message.
+        await sb.send_text(cid, "Dank je, ik lees het", reply_to=note["message_id"])
+        await anna.expect_text("ik lees het")
+
+        await sb.send_text(cid, "/vastzetten Adem eerst even uit.", reply_to=copy["message_id"])
+        await eventually(
+            lambda: any("📌 Vastgezet voor Anna" in t for t in texts_of(sb.messages(cid)))
+        )
+        async with h.services.db.read() as conn:
+            pin = await pins.get(conn, anna.id)
+        assert pin is not None and pin.text == "Adem eerst even uit."
+        await sb.send_text(cid, "/vastzetten iets")  # no reply: which client is unknown
+        await eventually(
+            lambda: any("als antwoord op hun bericht" in t for t in texts_of(sb.messages(cid)))
+        )
+    finally:
+        await h.stop()

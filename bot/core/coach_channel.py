@@ -57,6 +57,7 @@ CARD_MENU = "h:m:"
 CARD_MODULES = "h:k:"
 CARD_BACK = "h:x:"
 CARD_RETURN = "h:r:"
+CARD_PIN = "h:p:"
 
 COACH_LABEL = "💬 <b>Je coach</b>"
 TEXT_MAX = 4096
@@ -264,6 +265,7 @@ def card_rows(svc: Services, handoff: Handoff | None) -> ButtonRows:
             ("📚 Terug naar module…", f"{CARD_MODULES}{handoff.id}"),
         ]
     )
+    rows.append([("📌 Zin vastzetten", f"{CARD_PIN}{handoff.id}")])
     return rows
 
 
@@ -685,14 +687,17 @@ async def _relay_privately(svc: Services, bot: Any, client: Client, message: Mes
 async def relay_edit(svc: Services, bot: Any, client: Client, message: Message) -> None:
     """During a hand-off the client changed a message: the coaches get an edit note with the
     new text (or caption), so they never answer what is no longer there."""
-    name = html.escape(chosen_name(client))
     body = message.text_html if message.text is not None else message.caption_html
-    if body:
-        note = f"✏️ <b>{name}</b> {EDITED}\n{body}"
-        if len(note) > TEXT_MAX:
-            note = f"✏️ <b>{name}</b> {EDITED_LONG}"
-    else:
-        note = f"✏️ <b>{name}</b> {EDITED_MEDIA}"
+
+    def note_for(name: str) -> str:
+        head = f"✏️ <b>{html.escape(name)}</b>"
+        if not body:
+            return f"{head} {EDITED_MEDIA}"
+        note = f"{head} {EDITED}\n{body}"
+        return note if len(note) <= TEXT_MAX else f"{head} {EDITED_LONG}"
+
+    # In the topic the chosen name; in a private chat, where clients mix, with the short id.
+    note = note_for(chosen_name(client))
 
     async def send(chat_id: int, thread_id: int) -> Any:
         return await bot.send_message(
@@ -705,11 +710,12 @@ async def relay_edit(svc: Services, bot: Any, client: Client, message: Message) 
 
     if group_mode(svc) and await _in_group(svc, bot, client, send):
         return
+    private_note = note_for(label(client))
     await to_coaches_privately(
         svc,
         bot,
         client.user_id,
-        lambda cid: bot.send_message(cid, note, parse_mode=ParseMode.HTML),
+        lambda cid: bot.send_message(cid, private_note, parse_mode=ParseMode.HTML),
     )
     log.info("client edit passed on to the coach", extra={"user_id": client.user_id})
 

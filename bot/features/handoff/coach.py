@@ -43,7 +43,7 @@ NOT_COACH_NOTICE = "handoff.not_coach"
 REMINDER_EVERY = 300.0  # seconds between reminder sweeps
 CAPTION_MAX = 1024
 TEXT_MAX = 4096
-_CARD_RE = re.compile(r"^h:([tmkxr]):(\d{1,12})(?::([a-z0-9_-]{1,40}))?$")
+_CARD_RE = re.compile(r"^h:([tmkxrp]):(\d{1,12})(?::([a-z0-9_-]{1,40}))?$")
 _DATE_RE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})(?:[-/.](\d{4}))?$")
 
 # --- what coaches read (Dutch) --------------------------------------------------------------
@@ -539,6 +539,9 @@ async def _card_button(
     log.info("card button", extra={"user_id": owner, "coach_id": coach_id, "action": action})
     if action == "t":
         await _take(svc, bot, query, message, client, h.id, coach_id)
+    elif action == "p":
+        how = pinning.HOW_GROUP if in_group else pinning.HOW_PRIVATE
+        await call(svc, "answerCallbackQuery", lambda: query.answer(text=how, show_alert=True))
     elif action == "k":
         await _answer(svc, query)
         await _edit_markup(svc, message, coach_channel.module_rows(svc, h.id))

@@ -28,6 +28,15 @@ USAGE = (
     "hun volgende sessie en komt één keer in hun volgende check-in. "
     "<code>/vastzetten weg</code> haalt hem weg."
 )
+# The card's "📌 Zin vastzetten" button answers with how (an alert holds at most 200 characters).
+HOW_GROUP = (
+    "Typ hier in het topic: /vastzetten en je zin (1 of 2 regels). Die opent de volgende "
+    "sessie en komt één keer in de volgende check-in."
+)
+HOW_PRIVATE = (
+    "Beantwoord een bericht van de cliënt met /vastzetten en je zin (1 of 2 regels). Die opent "
+    "de volgende sessie en komt één keer in de volgende check-in."
+)
 WHERE = "Gebruik /vastzetten in het topic van een cliënt, of als antwoord op hun bericht."
 TOO_LONG = f"Houd het kort: hoogstens {core_pins.MAX_LINES} regels en {core_pins.MAX_CHARS} tekens."
 PINNED = "📌 Vastgezet voor {name}: <i>{text}</i>\nDit opent de volgende sessie en komt één keer in de volgende check-in."
