@@ -298,5 +298,18 @@ async def test_private_chat_fallback_edit_note_and_pin_by_reply(
         await eventually(
             lambda: any("als antwoord op hun bericht" in t for t in texts_of(sb.messages(cid)))
         )
+        # Saved replies by reply too: the picker is for the client whose message it answers.
+        await sb.send_text(cid, "/sjablonen nieuw Hoi {naam}, tot morgen!")
+        await eventually(
+            lambda: any("Opgeslagen als nummer" in t for t in texts_of(sb.messages(cid)))
+        )
+        await sb.send_text(cid, "/sjablonen", reply_to=copy["message_id"])
+        picker = await eventually(
+            lambda: next((m for m in sb.messages(cid) if "naar Anna te sturen" in plain(m)), None)
+        )
+        data = buttons(picker)[0][1]
+        await sb.press(cid, cid, picker["message_id"], data)
+        got = await anna.expect_text("tot morgen")
+        assert plain(got) == "💬 Je coach\nHoi Anna, tot morgen!"
     finally:
         await h.stop()

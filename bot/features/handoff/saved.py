@@ -1,5 +1,6 @@
-"""Saved replies: `/sjablonen` to add, list and remove short texts; in a client's topic a
-button per text sends it to that client as "Je coach", with `{naam}` their chosen name.
+"""Saved replies: `/sjablonen` to add, list and remove short texts; in a client's topic (or
+replying to their relayed message in a coach's private chat) a button per text sends it to
+that client as "Je coach", with `{naam}` their chosen name.
 
 Only configured coaches, checked by numeric id on the command (by the caller) and on every
 button here. The texts are the coach's own words; they are never logged.
@@ -38,7 +39,8 @@ Relay = Callable[..., Awaitable[str | None]]
 USAGE = (
     "<code>/sjablonen nieuw Hoi {naam}, ik denk aan je.</code> voegt een tekst toe "
     "({naam} wordt de naam van de cliënt); <code>/sjablonen weg 3</code> haalt nummer 3 weg. "
-    "In het topic van een cliënt geeft <code>/sjablonen</code> een knop per tekst."
+    "In het topic van een cliënt (of als antwoord op hun bericht) geeft <code>/sjablonen</code> "
+    "een knop per tekst."
 )
 EMPTY = "Nog geen opgeslagen antwoorden."
 ADDED = "Opgeslagen als nummer {id}."
@@ -49,7 +51,7 @@ TOO_MANY = f"Er zijn al {MAX_REPLIES} opgeslagen antwoorden; haal er eerst een w
 PICK = "Tik op een tekst om die naar {name} te sturen:"
 SENT = "📝 Verstuurd als opgeslagen antwoord:\n{text}"
 ONLY_COACHES = "Alleen coaches kunnen dit."
-NOT_HERE = "Deze knop werkt alleen in het topic van een cliënt."
+NOT_HERE = "Deze knop werkt alleen bij een cliënt (in hun topic, of als antwoord op hun bericht)."
 GONE = "Dat opgeslagen antwoord bestaat niet meer."
 
 
@@ -60,9 +62,9 @@ def fill(text: str, name: str) -> str:
 
 async def _send(
     svc: Services, bot: Any, message: Message, text: str, rows: ButtonRows | None = None
-) -> None:
+) -> Any:
     thread = message.message_thread_id if message.is_topic_message else None
-    await call(
+    return await call(
         svc,
         "sendMessage to coach chat",
         lambda: bot.send_message(
@@ -75,14 +77,21 @@ async def _send(
     )
 
 
-async def _topic_client(svc: Services, message: Message) -> int | None:
-    """The client whose topic this message is in (group mode only)."""
-    if message.chat_id != svc.config.coach.chat_id or svc.config.coach.chat_id == 0:
-        return None
-    if not message.is_topic_message or message.message_thread_id is None:
-        return None
+async def _client_of(svc: Services, message: Message, *, button: bool = False) -> int | None:
+    """The client a command or button is about: the topic it is in, or in a coach's private
+    chat the relayed message it replies to (a command) or the picker itself (a button)."""
+    coach_chat = svc.config.coach.chat_id
     async with svc.db.read() as conn:
-        return await handoffs.user_for_topic(conn, message.chat_id, message.message_thread_id)
+        if coach_chat != 0 and message.chat_id == coach_chat:
+            if not message.is_topic_message or message.message_thread_id is None:
+                return None
+            return await handoffs.user_for_topic(conn, message.chat_id, message.message_thread_id)
+        if message.chat.type != "private":
+            return None
+        linked = message if button else message.reply_to_message
+        if linked is None:
+            return None
+        return await handoffs.user_for_relay(conn, message.chat_id, linked.message_id)
 
 
 async def command(svc: Services, bot: Any, message: Message, args: list[str]) -> None:
@@ -128,7 +137,7 @@ async def _remove(svc: Services, bot: Any, message: Message, reply_id: int) -> N
 async def _list(svc: Services, bot: Any, message: Message) -> None:
     async with svc.db.read() as conn:
         replies = await saved_replies.all_replies(conn)
-    owner = await _topic_client(svc, message)
+    owner = await _client_of(svc, message)
     client = None
     if owner is not None:
         async with svc.db.read() as conn:
@@ -146,7 +155,14 @@ async def _list(svc: Services, bot: Any, message: Message) -> None:
         shown = " ".join(fill(r.text, name).split())
         shown = shown if len(shown) <= PREVIEW else shown[: PREVIEW - 1] + "…"
         rows.append([(f"{r.id}. {shown}", f"{SEND}{r.id}")])
-    await _send(svc, bot, message, PICK.format(name=html.escape(name)), rows)
+    picker = await _send(svc, bot, message, PICK.format(name=html.escape(name)), rows)
+    if picker is not None and message.chat.type == "private":
+        # In a private chat the picker itself says which client it is for (and goes with an
+        # erasure, like every message about the client there).
+        async with svc.db.transaction() as conn:
+            await handoffs.add_relay(
+                conn, message.chat_id, picker.message_id, client.user_id, svc.clock.now()
+            )
 
 
 async def on_button(svc: Services, bot: Any, query: Any, data: str, relay: Relay) -> None:
@@ -157,7 +173,10 @@ async def on_button(svc: Services, bot: Any, query: Any, data: str, relay: Relay
         await call(svc, "answerCallbackQuery", lambda: query.answer(text=ONLY_COACHES))
         return
     match = _SEND_RE.match(data)
-    owner = await _topic_client(svc, message) if message is not None else None
+    in_own_chat = message is not None and (
+        message.chat_id == svc.config.coach.chat_id != 0 or message.chat_id == coach_id
+    )
+    owner = await _client_of(svc, message, button=True) if message and in_own_chat else None
     if match is None or message is None or owner is None:
         await call(svc, "answerCallbackQuery", lambda: query.answer(text=NOT_HERE))
         return
