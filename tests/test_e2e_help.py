@@ -221,3 +221,22 @@ async def test_saying_the_partner_is_unsafe_offers_to_wipe_the_chat(practice: Pr
     await noor.send("/hulp")
     help_lines = await noor.expect_text("0800-0113")
     assert ("🧹 Wis dit gesprek", "s:wis") in buttons(help_lines)
+
+
+async def test_the_caring_question_counts_one_answer(practice: Practice) -> None:
+    h = practice.h
+    dana = h.person("Dana")
+    await onboard(dana)
+    await dana.send(UNCLEAR)
+    question = await dana.expect_text("Ik wil je iets eerlijk vragen")
+    [(_, yes_data), (_, no_data), *_] = buttons(question)
+    await dana.press("Ja, dat speelt")
+    await dana.expect_text("Dank je dat je het eerlijk zegt")
+    await eventually(lambda: any("CRISIS" in t for t in _sync_topic(practice, dana)))
+    alerts = sum("CRISIS" in t for t in _sync_topic(practice, dana))
+    # The same question pressed again (an old copy, a double tap): nothing more happens.
+    await dana.press_data(question["message_id"], no_data, forge=True)
+    await dana.press_data(question["message_id"], yes_data, forge=True)
+    assert not any("Dank je" in plain(m) for m in await dana.settle())
+    assert [e.response for e in await events_of(h, dana)] == ["yes"]
+    assert sum("CRISIS" in t for t in _sync_topic(practice, dana)) == alerts

@@ -241,7 +241,8 @@ async def answer_question(svc: Services, bot: Bot, client: Client, data: str) ->
     async with svc.db.read() as conn:
         events = await safety.recent(conn, client.user_id, svc.clock.now() - timedelta(days=30))
     event = next((e for e in events if e.id == int(raw)), None)
-    if event is not None:
+    # Answered already (a second press, an old copy): recorded once, the coach alerted once.
+    if event is not None and event.response == "shown":
         await _answered(svc, bot, client, event, answer)
     return True
 
