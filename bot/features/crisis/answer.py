@@ -107,12 +107,10 @@ async def check_alone(text: str) -> Assessment:
     return await asyncio.to_thread(danger.assess, text)
 
 
-def _help_rows(category: str | None, *, plan: bool = True) -> list[list[tuple[str, str]]]:
+def _help_rows(category: str | None) -> list[list[tuple[str, str]]]:
     """What goes with the help: the coach, the safety plan, and where the partner is the danger,
     wiping this chat."""
-    rows: list[list[tuple[str, str]]] = [[(TO_COACH, menu.COACH)]]
-    if plan:
-        rows[0].append((PLAN, SHOW_PLAN))
+    rows: list[list[tuple[str, str]]] = [[(TO_COACH, menu.COACH), (PLAN, SHOW_PLAN)]]
     if category == "partner_danger":
         rows.append([(ERASE_CHAT, ERASE_ASK)])
     return rows
