@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.core import coach_channel
 from bot.features import privacy
@@ -16,21 +13,9 @@ from sandbox import Sandbox
 from storage import clients, handoffs, pins
 from tests.harness import Harness, buttons, plain
 from tests.test_checkins_e2e import make_client, sweep_at, utc
-from tests.test_handoff import World, _config, ask_coach, enrol, eventually, quiet, texts_of
+from tests.test_handoff import World, _config, ask_coach, enrol, eventually, quiet, texts_of, world
 
-
-@pytest.fixture
-async def world(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[World]:
-    """The bot with a coach group (forum topics), a coach and a group member who is not one."""
-    coach_user = sandbox.add_user("Sanne")
-    stranger = sandbox.add_user("Piet")
-    group = sandbox.add_forum_group("Coachpraktijk", [coach_user.id, stranger.id])
-    h = Harness(sandbox, tmp_path, _config(coach_user.id, group))
-    await h.start()
-    try:
-        yield World(h, sandbox, coach_user.id, stranger.id, group)
-    finally:
-        await h.stop()
+__all__ = ["world"]  # the fixture, shared with the hand-off tests
 
 
 async def choose_name(world: World, user_id: int, name: str) -> None:

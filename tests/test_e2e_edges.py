@@ -4,11 +4,8 @@ buttons and unexpected input."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.core import coach_channel, texts
 from bot.features.handoff.coach import NOT_COPIED
@@ -26,21 +23,9 @@ from tests.test_e2e_dialogues import (
     to_the_question,
     with_proef,
 )
-from tests.test_handoff import World, _config, ask_coach, enrol, eventually
+from tests.test_handoff import World, _config, ask_coach, enrol, eventually, world
 
-
-@pytest.fixture
-async def world(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[World]:
-    """The bot with a coach group, like the hand-off tests."""
-    coach_user = sandbox.add_user("Sanne")
-    stranger = sandbox.add_user("Piet")
-    group = sandbox.add_forum_group("Coachpraktijk", [coach_user.id, stranger.id])
-    h = Harness(sandbox, tmp_path, _config(coach_user.id, group))
-    await h.start()
-    try:
-        yield World(h, sandbox, coach_user.id, stranger.id, group)
-    finally:
-        await h.stop()
+__all__ = ["world"]  # the fixture, shared with the hand-off tests
 
 
 async def _row(h: Harness, user_id: int) -> clients.Client | None:
