@@ -240,3 +240,20 @@ async def test_the_caring_question_counts_one_answer(practice: Practice) -> None
     assert not any("Dank je" in plain(m) for m in await dana.settle())
     assert [e.response for e in await events_of(h, dana)] == ["yes"]
     assert sum("CRISIS" in t for t in _sync_topic(practice, dana)) == alerts
+
+
+async def test_a_signal_spread_over_two_messages_is_heard(practice: Practice) -> None:
+    from safety import assess
+
+    first, second = "ik heb alles geregeld voor de kat", "vanavond ga ik naar de brug"
+    assert assess(first).level == "ok" and assess(second).level == "unclear"
+    h = practice.h
+    sam = h.person("Sam")
+    await onboard(sam)
+    await sam.send(first)
+    await sam.settle()
+    await sam.send(second)
+    crisis = await sam.expect_text("0800-0113")
+    assert "Ik wil je iets eerlijk vragen" not in plain(crisis)  # the help, not only a question
+    [*_, event] = await events_of(h, sam)
+    assert (event.level, event.category) == ("crisis", "suicide")
