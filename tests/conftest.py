@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import Sandbox
+from storage import Database
 from tests.harness import Harness
 
 
@@ -32,3 +33,11 @@ async def harness(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[Harness]:
         yield h
     finally:
         await h.stop()
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh, migrated database in the test's folder (storage tests that need rows add them)."""
+    database = await Database.open(tmp_path / "bot.sqlite3")
+    yield database
+    await database.close()

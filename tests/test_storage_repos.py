@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -25,13 +23,6 @@ from storage import (
 from storage.times import from_ts, to_ts
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "bot.sqlite3")
-    yield database
-    await database.close()
 
 
 async def _touch(db: Database, user_id: int = 1, *, now: datetime = NOW) -> clients.Client:
