@@ -20,6 +20,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+SECRET = "Sekr1t_token-value"
+
+
+def webhook_config() -> tuple[int, str, Config]:
+    """A free port, the secret, and a config for webhook mode on loopback.
+
+    The sandbox posts to loopback over plain http; the config check (https only) is for real use.
+    """
+    port = _free_port()
+    config = replace(
+        Config(),
+        telegram=replace(Config().telegram, mode="webhook"),
+        webhook=WebhookConfig(
+            url=f"http://127.0.0.1:{port}{PATH}", listen="127.0.0.1", port=port, secret_token=SECRET
+        ),
+    )
+    return port, SECRET, config
+
+
 def test_secret_comparison() -> None:
     assert secret_matches("abc_123", "abc_123")
     assert not secret_matches("abc_124", "abc_123")
@@ -28,16 +47,7 @@ def test_secret_comparison() -> None:
 
 
 async def test_webhook_mode_end_to_end(sandbox: Sandbox, tmp_path: Path) -> None:
-    port = _free_port()
-    secret = "Sekr1t_token-value"
-    # The sandbox posts to loopback over plain http; the config check (https only) is for real use.
-    config = replace(
-        Config(),
-        telegram=replace(Config().telegram, mode="webhook"),
-        webhook=WebhookConfig(
-            url=f"http://127.0.0.1:{port}{PATH}", listen="127.0.0.1", port=port, secret_token=secret
-        ),
-    )
+    port, secret, config = webhook_config()
     h = Harness(sandbox, tmp_path, config)
     await h.start()
     try:

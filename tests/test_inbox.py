@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 import sqlite3
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,12 +19,12 @@ import aiohttp
 import pytest
 
 from bot.edge import logs
-from bot.edge.config import Config, WebhookConfig
 from bot.edge.inbox import MAX_TRIES, UNSTORED_NOTE
 from bot.edge.webhook import PATH, SECRET_HEADER
 from sandbox import Sandbox
 from storage import Database, inbox
 from tests.harness import Harness, plain
+from tests.test_e2e_webhook import webhook_config
 
 POISON_NAME = "Giftignaampje"
 POISON_WORDS = "mijnpollgeheimpje"
@@ -196,25 +194,11 @@ async def test_a_restart_takes_up_what_was_stored_and_not_done(harness: Harness)
     assert all(stored[u]["raw"] is None for u in updates)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_webhook_stores_before_200_sets_poison_aside_and_handles_a_repeat_once(
     sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    port = _free_port()
-    secret = "Sekr1t_token-value"
-    config = replace(
-        Config(),
-        telegram=replace(Config().telegram, mode="webhook"),
-        webhook=WebhookConfig(
-            url=f"http://127.0.0.1:{port}{PATH}", listen="127.0.0.1", port=port, secret_token=secret
-        ),
-    )
+    port, secret, config = webhook_config()
     h = Harness(sandbox, tmp_path, config)
     await h.start()
     try:
