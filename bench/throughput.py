@@ -82,10 +82,19 @@ def rss_mb(pid: int) -> float:
 
 
 async def start_bot(
-    sb: Sandbox, db: Path, *, echo: bool, rate: float, profile: str = ""
+    sb: Sandbox,
+    db: Path,
+    *,
+    echo: bool,
+    rate: float,
+    profile: str = "",
+    extra: tuple[str, ...] = (),
 ) -> asyncio.subprocess.Process:
-    """Our bot (or the echo bot) in a child process; returns once it polls."""
-    args = [str(db), sb.base_url, sb.base_file_url, sb.token, "--rate", str(rate)]
+    """Our bot (or the echo bot) in a child process; returns once it polls.
+
+    `extra` are more tests/botproc.py options (--jobs, --sweep-seconds, --request ...).
+    """
+    args = [str(db), sb.base_url, sb.base_file_url, sb.token, "--rate", str(rate), *extra]
     if echo:
         args.append("--echo")
     if profile:
