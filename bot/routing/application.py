@@ -20,6 +20,7 @@ from bot.edge import logs
 from bot.edge.config import Config, require_token
 from bot.edge.inbox import Inbox, InboxRateLimiter
 from bot.edge.polling import Poller
+from bot.edge.request import make_request
 from bot.edge.services import SERVICES_KEY, Clock, Services, SystemClock, services
 from bot.edge.updates import PerChatUpdateProcessor
 from bot.edge.webhook import WebhookServer
@@ -94,6 +95,8 @@ def build_application(
         .concurrent_updates(processor)
         .rate_limiter(limiter)
         .updater(None)
+        .request(make_request(t.request))
+        .get_updates_request(make_request(t.request, connection_pool_size=1))
     )
     if t.base_url:
         builder = builder.base_url(t.base_url)
@@ -223,7 +226,7 @@ async def start_updates(app: Application[Any, Any, Any, Any, Any, Any], config: 
         await app.bot.set_webhook(url=w.url, secret_token=w.secret_token, allowed_updates=allowed)
         app.bot_data[WEBHOOK_KEY] = server
         return server
-    poller = Poller(app.bot, inbox, allowed)
+    poller = Poller(app.bot, inbox, allowed, request=config.telegram.request)
     await poller.start()
     app.bot_data[POLLER_KEY] = poller
     return poller
