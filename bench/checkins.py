@@ -359,6 +359,11 @@ async def run(count: int, rate: float, batch: int, keep: Path | None) -> None:
         f"weekly chart (Sundays, not in this day): {(time.perf_counter() - began) / 5 * 1000:.0f}"
         " ms per PNG"
     )
+    met = ratio >= 0.95 and duplicates == 0 and missed == 0
+    print(
+        f"aim (issue 16): send_rate_ratio >= 0.95, nothing twice, nothing missed: "
+        f"{ratio:.2f}, {duplicates} twice, {missed} missed: {'met' if met else 'NOT MET'}"
+    )
     print(
         f"checkins: clients={count} due_selection_ms_p99={p99(selections):.2f} "
         f"sweep_rss_mb={peak_rss:.0f} send_rate_ratio={ratio:.2f} "

@@ -81,7 +81,6 @@ class AiohttpRequest(BaseRequest):
                 connector=connector,
                 headers={"User-Agent": self.USER_AGENT},
                 timeout=aiohttp.ClientTimeout(total=None),
-                json_serialize=lambda value: orjson.dumps(value).decode(),
             )
             self._pool = asyncio.Semaphore(self._pool_size)
 
