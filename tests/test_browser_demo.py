@@ -936,6 +936,9 @@ def test_reactions_picked_shown_and_taken_away(
     page.choose_person(coach.id)
     page.until(lambda d: page.el("chat-title").text == "Sanne · 1001", "the client's topic")
     page.wait_message(lambda m: m["id"] == relayed.message_id, "the relayed message")
+    # In the group the bot's messages carry a "bot" tag: its name is no person's.
+    tag = page.message(relayed.message_id).find_element(By.CSS_SELECTOR, hook("bot-tag"))
+    assert tag.text.lower() == "bot"
     _pick_reaction(page, relayed.message_id, "🙏")
     update = bot_side.next_update(
         lambda u: u.message_reaction is not None and u.message_reaction.chat.id == group,

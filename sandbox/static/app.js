@@ -1046,7 +1046,16 @@
     const bubble = h("div", { class: "bubble" });
 
     if (!isPrivate && !mine) {
-      bubble.append(h("div", { class: `sender${fromBot ? " sender-bot" : ""}` }, senderName(msg)));
+      // In a group the bot's name ("Coach" in the demo) must not pass for a person's: a tag says
+      // it is the bot, as the bot's messages there speak for clients, not as a coach.
+      bubble.append(
+        h(
+          "div",
+          { class: `sender${fromBot ? " sender-bot" : ""}`, "data-testid": "sender" },
+          senderName(msg),
+          fromBot ? h("span", { class: "sender-tag", "data-testid": "bot-tag" }, "bot") : null,
+        ),
+      );
     }
     const reply = msg.reply_to_message;
     // In a forum every topic message "replies" to the topic's first message; that is no real reply.
