@@ -224,3 +224,48 @@ async def test_two_coaches_one_reaction_on_the_clients_message(
         assert sandbox.violations == []
     finally:
         await h.stop()
+
+
+async def test_reactions_arrive_by_webhook_too(sandbox: Sandbox, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from bot.edge.config import CoachConfig
+    from tests.test_e2e_webhook import webhook_config
+
+    sanne = sandbox.add_user("Sanne")
+    group = sandbox.add_forum_group("Coachpraktijk", [sanne.id])
+    _, _, config = webhook_config()
+    config = replace(config, coach=CoachConfig(user_ids=(sanne.id,), chat_id=group))
+    h = Harness(sandbox, tmp_path, config)
+    await h.start()
+    try:
+        # The webhook asked for reactions, as polling does.
+        assert "message_reaction" in sandbox.world.allowed_updates
+        w = World(h, sandbox, sanne.id, sanne.id, group)
+        anna, thread = await _talking(w)
+        await w.coach_says(thread, "Goed bezig")
+        got = await anna.expect_text("Goed bezig")
+        original = _in_topic(w, thread, "Goed bezig")
+        assert original is not None
+        sandbox.react(anna.id, anna.chat_id, got["message_id"], "🔥")
+        await eventually(lambda: _keys(sandbox, group, original["message_id"]) == [("🔥", ["bot"])])
+        assert sandbox.violations == []
+    finally:
+        await h.stop()
+
+
+def test_the_inbox_keeps_who_reacted_so_an_erasure_takes_it_along() -> None:
+    from bot.edge.inbox import describe
+
+    raw = {
+        "update_id": 7,
+        "message_reaction": {
+            "chat": {"id": 5, "type": "private", "first_name": "Anna"},
+            "message_id": 3,
+            "user": {"id": 5, "is_bot": False, "first_name": "Anna"},
+            "date": 0,
+            "old_reaction": [],
+            "new_reaction": [{"type": "emoji", "emoji": "👍"}],
+        },
+    }
+    assert describe(raw) == ("message_reaction", 5)
