@@ -62,3 +62,11 @@ async def activity(
     ):
         of(r["user_id"]).flags[str(r["level"])] = int(r["n"])
     return found
+
+
+async def marked(conn: aiosqlite.Connection, key: str) -> dict[int, datetime]:
+    """When a notice `key` was marked, for every client subject (one query for all clients)."""
+    rows = await fetch_all(conn, "SELECT subject, at FROM notices WHERE key = ?", (key,))
+    return {
+        int(r["subject"]): from_ts(r["at"]) for r in rows if str(r["subject"]).lstrip("-").isdigit()
+    }

@@ -386,8 +386,9 @@ async def test_long_lists_paginate_in_the_same_message(world: Coaches) -> None:
 
     stamp = forward.rsplit(":", 1)[1]
     # Forged or stale page data gets a clear answer.
-    answer = await w.press(w.coach, page3, "dg:p:x", forge=True)
-    assert answer is not None and answer["text"] == weekly.BROKEN
+    for forged in ("dg:p:x", "dg:p:1:99999999999999", f"dg:n:1:0:{stamp}x", "dg:zz"):
+        answer = await w.press(w.coach, page3, forged, forge=True)
+        assert answer is not None and answer["text"] == weekly.BROKEN, forged
     answer = await w.press(w.coach, page3, f"dg:p:1:{int(stamp) + 86400}", forge=True)
     assert answer is not None and answer["text"] == weekly.BROKEN
     answer = await w.press(w.coach, page3, f"dg:p:1:{int(stamp) - 9 * 86400}", forge=True)

@@ -18,7 +18,7 @@ from bot.core import coach_channel, conversation
 from bot.core.office_hours import MONTHS, zone
 from bot.edge.sender import ButtonRows
 from bot.edge.services import Services
-from storage import clients, digest, handoffs, notices
+from storage import clients, digest, handoffs
 from storage.clients import Client
 
 PERIOD = timedelta(days=7)
@@ -143,7 +143,7 @@ async def gather(svc: Services, at: datetime) -> Overview:
         people = await clients.every(conn)
         facts = await digest.activity(conn, start, at, start - PERIOD)
         waiting = await handoffs.list_open(conn)
-        nudged = {c.user_id: await notices.seen(conn, NUDGED, c.user_id) for c in people}
+        nudged = await digest.marked(conn, NUDGED)
     by_id = {c.user_id: c for c in people}
     view = Overview(at=at, start=start)
     for h in waiting:

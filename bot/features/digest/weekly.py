@@ -47,8 +47,8 @@ NAME = "{naam}"
 # A button's stamp older than this is from an overview nobody should act on any more.
 STALE = timedelta(days=8)
 _COMMAND_RE = re.compile(r"^/overzicht(?:@(\w+))?(?:\s+(.*))?$", re.DOTALL | re.IGNORECASE)
-_PAGE_RE = re.compile(r"^dg:p:(\d{1,4}):(\d{1,12})$")
-_NUDGE_RE = re.compile(r"^dg:n:(\d{1,15}):(\d{1,4}):(\d{1,12})$")
+_PAGE_RE = re.compile(r"^dg:p:(\d{1,4}):(\d{1,10})$")
+_NUDGE_RE = re.compile(r"^dg:n:(\d{1,15}):(\d{1,4}):(\d{1,10})$")
 
 # --- the client reads (Dutch, je-form) ------------------------------------------------------
 DEFAULT_NUDGE = (
@@ -248,7 +248,10 @@ async def _show(svc: Services, message: Message, at: datetime, page: int) -> Non
 def _stamp(svc: Services, raw: str) -> datetime | str:
     """The moment an overview was made, from a button; or the answer for a bad one."""
     now = svc.clock.now()
-    at = datetime.fromtimestamp(int(raw), tz=UTC)
+    try:
+        at = datetime.fromtimestamp(int(raw), tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return BROKEN
     if at > now + timedelta(minutes=1):
         return BROKEN
     if now - at > STALE:
