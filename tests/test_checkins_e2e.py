@@ -10,6 +10,7 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from bot.core import conversation, schedule
@@ -35,6 +36,7 @@ async def make_client(
     at: str = "20:00",
     consent: bool = True,
     module: str | None = None,
+    safety: str | None = "veilig",
 ) -> Person:
     """A client as onboarding leaves them: consent, age ok, the check-in time chosen."""
     person = h.person(name)
@@ -57,7 +59,9 @@ async def make_client(
             await clients.set_consent(conn, person.id, "kennismaking@1", now)
         await schedule.apply_onboarding_choice(svc, conn, person.id, at, now)
         # What the onboarding's safety screen leaves behind (dialogues/scripts/veiligheid.yaml).
-        answers = {"toestemming": "ja" if consent else "nee", "veiligheid": "veilig"}
+        answers = {"toestemming": "ja" if consent else "nee"}
+        if safety is not None:
+            answers["veiligheid"] = safety
         await clients.save_state(conn, person.id, State.idle(answers).to_json())
     return person
 
@@ -394,6 +398,37 @@ async def test_reflection_questions_do_not_repeat_within_eight_weeks(harness: Ha
     assert len(set(seen)) == 8, seen
     assert all(q in pool for q in seen)
     assert all(q in fitting for q in seen[: len(fitting)])
+
+
+@pytest.mark.parametrize("safety", ["onveilig", "onbekend", None])
+async def test_partner_questions_are_not_asked_of_a_client_who_is_not_safe(
+    harness: Harness, safety: str | None
+) -> None:
+    """A client who is not safe with their partner (or never said) gets no question that treats
+    the partner as one side of a pattern or invites a boundary or a talk; a safe client does."""
+    h = harness
+    library = h.services.library
+    only_safe = {q.id for q in library.reflection_questions if q.only_when_safe}
+    assert {"therapie-2", "optillen-11", "stokt-6"} <= only_safe
+    for module in ("therapie", "optillen", "stokt", "hunkeren", "binding"):
+        for who, screen in ((f"Sam {module}", safety), (f"Kim {module}", "veilig")):
+            person = await make_client(h, who, module=module, safety=screen)
+            sunday = utc(2026, 11, 29, 18, 0)
+            seen = []
+            for _ in range(12):
+                async with h.services.db.transaction() as conn:
+                    client = await clients.get(conn, person.id)
+                    assert client is not None
+                    qid = await checkins.pick_question(h.services, conn, client, sunday)
+                    assert qid is not None
+                    await reflections.mark_asked(conn, person.id, qid, sunday)
+                seen.append(qid)
+                sunday += timedelta(weeks=1)
+            if screen == "veilig":
+                if module != "binding":  # binding has one such question among six
+                    assert only_safe & set(seen), (module, seen)
+            else:
+                assert not only_safe & set(seen), (module, screen, seen)
 
 
 async def test_three_low_moods_bring_one_gentle_offer_a_week(harness: Harness) -> None:

@@ -464,8 +464,15 @@ def pick_checkin(svc: Services, user_id: int, day: date) -> str:
 
 
 async def pick_question(svc: Services, conn: Any, client: Client, now: datetime) -> str | None:
-    """A reflection question for the client's module (or 'any'), not asked in eight weeks."""
+    """A reflection question for the client's module (or 'any'), not asked in eight weeks.
+
+    A question about the partner as one side of a pattern, or about speaking up, is only for a
+    client who said in the safety questions that they feel safe with their partner.
+    """
     questions = svc.library.reflection_questions
+    safe = conversation.current_state(svc, client).vars.get(conversation.SAFETY_VAR) == "veilig"
+    if not safe:
+        questions = tuple(q for q in questions if not q.only_when_safe)
     if not questions:
         return None
     recent = await reflections.asked_since(conn, client.user_id, now - QUESTION_REPEAT_AFTER)
