@@ -13,13 +13,23 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from bot.core import conversation, schedule
+from bot.core import conversation, schedule, texts
 from bot.core.helplines import SAFETY_FOLLOWUP
 from bot.features.checkins import sweep as checkins
 from bot.features.checkins.sweep import SweepReport
 from bot.features.crisis import answer as crisis
 from dialogues import State
-from storage import clients, followups, handoffs, journal, moods, notices, reflections, schedules
+from storage import (
+    clients,
+    followups,
+    handoffs,
+    journal,
+    moods,
+    notices,
+    pins,
+    reflections,
+    schedules,
+)
 from tests.harness import Harness, Person, buttons, onboard, plain
 from tests.test_chart import measured_moods
 
@@ -333,6 +343,62 @@ async def test_discreet_mode_starts_with_a_neutral_line(harness: Harness) -> Non
     await anna.press(checkins.DISCREET_BUTTON)
     await anna.settle()
     assert checkins_in(h, anna) == 1
+
+
+async def test_discreet_mode_holds_back_a_followup_and_a_pin_until_the_tap(
+    harness: Harness,
+) -> None:
+    """A follow-up quotes the client's own step and a pinned sentence opens it: on a locked
+    screen a discreet client's phone shows only the neutral line."""
+    h = harness
+    anna = await make_client(h, "Anna")
+    followup = "stap-terug"
+    assert followup in checkins.followup_targets(h.services)
+    due = h.clock.now() + timedelta(hours=5)
+    async with h.services.db.transaction() as conn:
+        await clients.update(conn, anna.id, discreet=1)
+        await followups.add(conn, anna.id, followup, due)
+        await pins.put(conn, anna.id, "Let op wat je lijf doet", 1, h.clock.now())
+    report = await sweep_at(h, due)
+    assert report.get("followup", "sent") == 1
+    got = await anna.settle()
+    assert [plain(m) for m in got] == [checkins.DISCREET_LINE]
+    assert conversation.current_state(h.services, await client_row(h, anna.id)).dialogue is None
+    await anna.press(checkins.DISCREET_BUTTON)
+    after = " ".join(plain(m) for m in await anna.settle())
+    assert "Let op wat je lijf doet" in after and "zoals beloofd" in after
+
+
+async def test_discreet_mode_holds_back_the_safety_followup_until_the_tap(
+    harness: Harness,
+) -> None:
+    h = harness
+    anna = await make_client(h, "Anna")
+    due = crisis.followup_at(h.clock.now(), "Europe/Amsterdam")
+    async with h.services.db.transaction() as conn:
+        await clients.update(conn, anna.id, discreet=1)
+        await followups.add(conn, anna.id, SAFETY_FOLLOWUP, due)
+    report = await sweep_at(h, due + timedelta(seconds=30))
+    assert report.get("safety_followup", "sent") == 1
+    got = await anna.settle()
+    assert [plain(m) for m in got] == [checkins.DISCREET_LINE]
+    await anna.press(checkins.DISCREET_BUTTON)
+    check = await anna.expect_text("Hoe gaat het nu")
+    assert [label for label, _ in buttons(check)] == [checkins.SAFETY_BETTER, checkins.SAFETY_HEAVY]
+
+
+async def test_a_forged_discreet_followup_tap_starts_nothing(harness: Harness) -> None:
+    h = harness
+    anna = await make_client(h, "Anna")
+    await anna.send("/menu")
+    menu_message = (await anna.settle())[-1]
+    # A dialogue that exists but is no follow-up, and one that does not exist.
+    for forged in ("k:fu:veiligheidsplan", "k:fu:bestaat-niet"):
+        await anna.press_data(menu_message["message_id"], forged, forge=True)
+        got = await anna.settle()
+        assert any(texts.OLD_BUTTON in plain(m) for m in got), got
+        state = conversation.current_state(h.services, await client_row(h, anna.id))
+        assert state.dialogue is None
 
 
 async def _moods_for_week(h: Harness, user_id: int, scores: list[int | None]) -> None:
