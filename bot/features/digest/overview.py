@@ -42,7 +42,7 @@ HANDOFFS = "<b>Open hand-offs ({count})</b>"
 NO_HANDOFFS = "Open hand-offs: geen."
 FLAGS = "<b>🚩 Veiligheidssignalen deze week</b>"
 NO_FLAGS = "Veiligheidssignalen deze week: geen."
-ACTIVE = "<b>Cliënten ({count})</b>"
+ACTIVE = "<b>Actief ({count})</b>"
 QUIET = "<b>Stil, langer dan {days} dagen ({count})</b>"
 NO_CONSENT = "<b>Zonder toestemming om te delen ({count})</b>: alleen de naam"
 MORE = "… en nog {count}"
@@ -217,6 +217,7 @@ def render(svc: Services, view: Overview, page: int) -> tuple[str, ButtonRows]:
             lines.extend(_capped(view.handoff_lines))
         else:
             lines.append(NO_HANDOFFS)
+        lines.append("")
         if view.flag_lines:
             lines.append(FLAGS)
             lines.extend(_capped(view.flag_lines))
