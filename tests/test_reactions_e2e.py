@@ -269,3 +269,22 @@ def test_the_inbox_keeps_who_reacted_so_an_erasure_takes_it_along() -> None:
         },
     }
     assert describe(raw) == ("message_reaction", 5)
+
+
+async def test_a_reaction_on_a_saved_reply_shows_on_its_note_in_the_topic(world: World) -> None:
+    from tests.harness import buttons
+
+    anna, thread = await _talking(world)
+    sb = world.sb
+    await sb.send_text(
+        world.coach_id, "/sjablonen nieuw Hoi {naam}, ik denk aan je.", chat_id=world.group
+    )
+    await world.coach_says(thread, "/sjablonen")
+    picker = await eventually(lambda: _in_topic(world, thread, "te sturen"))
+    first = next(data for text, data in buttons(picker) if text.startswith("1. "))
+    await sb.press(world.coach_id, world.group, picker["message_id"], first)
+    got = await anna.expect_text("ik denk aan je")
+    note = await eventually(lambda: _in_topic(world, thread, "Verstuurd als opgeslagen"))
+    sb.react(anna.id, anna.chat_id, got["message_id"], "❤")
+    await eventually(lambda: _keys(sb, world.group, note["message_id"]) == [("❤", ["bot"])])
+    assert sb.violations == []

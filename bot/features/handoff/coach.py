@@ -195,10 +195,15 @@ async def _deliver_to_client(
     return problem
 
 
-async def _deliver_text(svc: Services, bot: Any, client: Client, text_html: str) -> str | None:
-    """A text of the coach's (a saved reply) to the client with the "je coach" label."""
+async def _deliver_text(
+    svc: Services, bot: Any, client: Client, text_html: str, delivered: list[int] | None
+) -> str | None:
+    """A text of the coach's (a saved reply) to the client with the "je coach" label; its
+    message id goes into `delivered` (for the caller to link to what the coach sees of it)."""
     body = f"{COACH_LABEL}\n{text_html}"
     sent = await send_text(svc, bot, client.chat_id, body, user_id=client.user_id)
+    if sent is not None and delivered is not None:
+        delivered.append(sent.message_id)
     return None if sent is not None else NOT_DELIVERED
 
 
@@ -210,9 +215,11 @@ async def relay_to_client(
     coach_id: int,
     *,
     text_html: str | None = None,
+    delivered: list[int] | None = None,
 ) -> str | None:
     """Send a coach's message (or, without one, `text_html`) to one client; returns a line for
-    the coach when it did not go."""
+    the coach when it did not go. A coach's message is linked to the client's copy for
+    reactions here; for `text_html` the copy's message id goes into `delivered`."""
     async with svc.db.read() as conn:
         client = await clients.get(conn, user_id)
     if client is None:
@@ -233,7 +240,7 @@ async def relay_to_client(
     if message is not None:
         problem = await _deliver_to_client(svc, bot, client, message)
     else:
-        problem = await _deliver_text(svc, bot, client, text_html or "")
+        problem = await _deliver_text(svc, bot, client, text_html or "", delivered)
     if problem is not None:
         async with svc.db.read() as conn:
             fresh = await clients.get(conn, user_id)
