@@ -131,6 +131,12 @@ async def test_a_reaction_telegram_will_not_mirror_becomes_a_note(world: World) 
     sb.react(anna.id, anna.chat_id, got["message_id"], "👍")
     await eventually(lambda: _keys(sb, world.group, original["message_id"]) == [("👍", ["bot"])])
     await eventually(lambda: _in_topic(world, thread, "❤ van Anna") is None)
+
+    # The coach's message is gone (deleted in the group): nothing to answer, so no note either.
+    await world.bot.delete_message(world.group, original["message_id"])
+    sb.react(anna.id, anna.chat_id, got["message_id"], "❤")
+    await asyncio.sleep(0.8)
+    assert _in_topic(world, thread, "van Anna") is None
     assert sb.violations == []
 
 

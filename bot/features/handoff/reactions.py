@@ -48,6 +48,8 @@ Context = ContextTypes.DEFAULT_TYPE
 # To the coaches when a client's reaction cannot be set on the coach's message itself.
 REACTED = "{emoji} van {name}"
 REACTED_CUSTOM = "{name} reageerde met een eigen emoji."
+# What became of a reaction the bot set.
+SET, GONE, REFUSED = "set", "gone", "refused"
 
 
 def _svc(context: Context) -> Services:
@@ -133,14 +135,18 @@ async def from_client(svc: Services, bot: Any, reaction: MessageReactionUpdated)
     if link.note_message_id is not None:
         # The note stood for the earlier reaction; whatever comes now replaces it.
         await _delete_note(svc, bot, link)
-    if emoji is not None and await _set(svc, bot, link.coach_chat_id, link.coach_message_id, emoji):
+    where = (link.coach_chat_id, link.coach_message_id)
+    outcome = await _set(svc, bot, *where, emoji) if emoji is not None else REFUSED
+    if emoji is not None and outcome == SET:
         kind = "set"
-    elif emoji is not None or custom:
-        await _set(svc, bot, link.coach_chat_id, link.coach_message_id, None)
+    elif (emoji is not None or custom) and outcome != GONE:
+        # Not a reaction the bot can set there: a note says it instead.
+        await _set(svc, bot, *where, None)
         await _note(svc, bot, client, link, emoji)
         kind = "note"
     else:
-        await _set(svc, bot, link.coach_chat_id, link.coach_message_id, None)
+        # Taken away (or the coach's message is gone, so there is nothing to answer).
+        await _set(svc, bot, *where, None)
         kind = "off"
     log.info("client reaction shown to the coach", extra={"user_id": client.user_id, "kind": kind})
 
@@ -153,24 +159,27 @@ async def _set(
     emoji: str | None,
     *,
     user_id: int | None = None,
-) -> bool:
-    """Set the bot's one reaction on a message (None takes it away); False when Telegram
-    would not (the message is gone, or the chat does not allow this reaction)."""
-    refused = False
+) -> str:
+    """Set the bot's one reaction on a message (None takes it away): SET, or GONE when the
+    message is no longer there, or REFUSED when Telegram would not (a reaction this chat does
+    not allow; or the request kept failing)."""
+    outcome = REFUSED
 
     async def attempt() -> Any:
-        nonlocal refused
+        nonlocal outcome
         try:
-            return await bot.set_message_reaction(
+            done = await bot.set_message_reaction(
                 chat_id, message_id, [ReactionTypeEmoji(emoji)] if emoji else []
             )
         except BadRequest as exc:
-            refused = True
+            outcome = GONE if "not found" in exc.message.lower() else REFUSED
             log.info("telegram would not set a reaction: %s", exc.message)
             return None
+        outcome = SET if done else REFUSED
+        return done
 
-    done = await call(svc, "setMessageReaction", attempt, user_id=user_id)
-    return bool(done) and not refused
+    await call(svc, "setMessageReaction", attempt, user_id=user_id)
+    return outcome
 
 
 async def _note(svc: Services, bot: Any, client: Client, link: Link, emoji: str | None) -> None:
