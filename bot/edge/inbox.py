@@ -7,10 +7,12 @@ The path of one update (polling: `bot/edge/polling.py`; webhook: `bot/edge/webho
    lets the caller confirm it to Telegram (the next getUpdates offset, or the webhook's 200).
 2. The JSON is parsed with `Update.de_json` and put on the Application's update queue; one that
    cannot be parsed is set aside at once (counted, logged without its content).
-3. `handle()` runs under the client's lock (`bot/edge/updates.py`): it counts a try, then runs the
-   handlers with `storage.inbox.current` set, and ends the row as done afterwards (in batches).
-   An update tried `MAX_TRIES` times without ending (each try cut off by a crash before it
-   changed anything) is set aside instead.
+3. `handle()` runs under the client's lock (`bot/edge/updates.py`): it runs the handlers with
+   `storage.inbox.current` set, and ends the row as done afterwards (in batches). Its try was
+   counted when it was stored, in the same transaction, so handling an update costs no write
+   of its own before the handlers' first commit. At a restart, each client's first waiting
+   update counts one more try; one handed over `MAX_TRIES` times without ending (each time cut
+   off by a crash before it changed anything) is set aside instead.
 
 What "changed anything" means, and why it matters after a crash: the first commit of a handling
 marks the row's `effects` in the same transaction (storage/db.py), and `before_request()` marks
@@ -112,11 +114,28 @@ class Inbox:
     # -- start and stop ---------------------------------------------------------------------
 
     async def start(self) -> int:
-        """Take up what a previous run stored and did not finish; returns how many are fed."""
+        """Take up what a previous run stored and did not finish; returns how many are fed.
+
+        One transaction: rows cut off after they changed something end as interrupted; rows
+        handed to the handlers `MAX_TRIES` times without ending are set aside; of the rest,
+        each client's first waiting update counts a try (it is handled at once; the ones behind
+        it wait for it, so a crash in it does not count against them), and all are fed.
+        """
         now = datetime.now(UTC)
         async with self.db.transaction() as conn:
             cut_off = await inbox.interrupted(conn, now)
             waiting = await inbox.pending(conn)
+            worn = [row for row in waiting if row.tries >= MAX_TRIES]
+            if worn:
+                await inbox.finish(
+                    conn, [row.update_id for row in worn], now, "set_aside", "kept failing"
+                )
+            waiting = [row for row in waiting if row.tries < MAX_TRIES]
+            firsts: dict[object, int] = {}
+            for row in waiting:
+                key = row.user_id if row.user_id is not None else ("update", row.update_id)
+                firsts.setdefault(key, row.update_id)
+            await inbox.count_tries(conn, list(firsts.values()))
             await inbox.prune(conn, now - KEEP_ENDED)
         self._last_prune = now
         if cut_off:
@@ -124,6 +143,15 @@ class Inbox:
                 "inbox: %d update(s) were cut off after they had changed something; "
                 "not handled again",
                 cut_off,
+            )
+        for row in worn:
+            self.set_aside += 1
+            log.warning(
+                "inbox: update %d set aside (kept failing: %d tries); %d set aside since start",
+                row.update_id,
+                row.tries,
+                self.set_aside,
+                extra={"kind": row.kind, "user_id": row.user_id},
             )
         for row in waiting:
             try:
@@ -238,25 +266,8 @@ class Inbox:
         if not isinstance(update_id, int) or update_id not in self._fed:
             await coroutine  # not from the inbox (a test feeding the Application directly)
             return
-        try:
-            async with self.db.transaction() as conn:
-                tries = await inbox.begin(conn, update_id)
-        except StorageError as exc:
-            # Handle it anyway: the client should not wait for the disk. Only the count of
-            # tries is missing.
-            log.error("inbox: could not count a try of update %d: %s", update_id, exc)
-            tries = 1
-        if tries is None:
-            # Erased with its client while it waited (the client wrote after /vergeetmij).
-            self._fed.discard(update_id)
-            await coroutine
-            return
-        if tries > MAX_TRIES:
-            coroutine.close()
-            self._fed.discard(update_id)
-            kind, user_id = _kind_and_user(update)
-            await self._set_aside(update_id, "kept failing", f"{tries - 1} tries", kind, user_id)
-            return
+        # Its try was counted when it was stored (or, after a restart, when it was fed again):
+        # the handling itself writes nothing before its own first commit.
         handling = inbox.Handling(update_id)
         token = inbox.current.set(handling)
         try:
@@ -325,15 +336,6 @@ class Inbox:
         if prune:
             self._last_prune = now
         return True
-
-
-def _kind_and_user(update: object) -> tuple[str, int | None]:
-    if isinstance(update, Update):
-        user = update.effective_user
-        data = update.to_dict()
-        kinds = [k for k in data if k != "update_id"]
-        return (kinds[0] if kinds else "unknown"), (user.id if user is not None else None)
-    return "unknown", None
 
 
 class InboxRateLimiter(AIORateLimiter):
