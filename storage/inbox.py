@@ -15,8 +15,8 @@ transaction that commits in that context also sets the row's `effects` (see
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import aiosqlite
@@ -29,11 +29,19 @@ STATUSES = ("pending", "done", "interrupted", "set_aside")
 
 @dataclass
 class Handling:
-    """The update a task is handling now; `effects` turns True once something was changed."""
+    """The update a task is handling now; `effects` turns True once something was changed.
+
+    `deferred` holds small writes that may wait (a client's last_seen): the handling's first
+    write transaction carries them (`Database.transaction`), or the inbox's next batch of ends
+    when it has none, so they cost no transaction of their own.
+    """
 
     update_id: int
     effects: bool = False
     finished: bool = False
+    deferred: list[Callable[[aiosqlite.Connection], Awaitable[object]]] = field(
+        default_factory=list
+    )
 
 
 # The update the running task handles (None outside an update: a sweep, a job, start-up).

@@ -27,12 +27,15 @@ import asyncio
 import json
 import logging
 from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
 
 from storage import StorageError, inbox
 from storage.db import Database
@@ -51,6 +54,22 @@ UNSTORED_NOTE = (
     "opnieuw. Je hoeft niets opnieuw te sturen."
 )
 TOLD_MAX = 10_000
+# Webhook mode: how long the webhook holds Telegram's request open for the answer to a pressed
+# button, to give it back in the response instead of as a request of its own (webhook.py).
+REPLY_WAIT = 0.5
+ANSWER = "answerCallbackQuery"
+
+
+@dataclass
+class _Reply:
+    """A webhook call of a callback query that can carry its answerCallbackQuery back."""
+
+    query_id: str
+    future: asyncio.Future[dict[str, Any]]
+    # False once the webhook answered Telegram: a later answer goes as a request.
+    open: bool = True
+    # The handlers answered the query (in the response or by a request).
+    answered: bool = False
 
 
 def describe(raw: dict[str, Any]) -> tuple[str, int | None]:
@@ -105,10 +124,15 @@ class Inbox:
         self._fed: set[int] = set()
         self._receive_lock = asyncio.Lock()
         self._done: list[int] = []
+        self._deferred: list[Any] = []
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self._last_prune: datetime | None = None
         self._told: set[int] = set()
+        # Webhook calls waiting for a callback answer (taken by reply_for), and the same slots
+        # for the handling (until it ends).
+        self._replies: dict[int, _Reply] = {}
+        self._reply_of: dict[int, _Reply] = {}
         self.set_aside = 0
 
     # -- start and stop ---------------------------------------------------------------------
@@ -178,11 +202,13 @@ class Inbox:
 
     # -- arriving ---------------------------------------------------------------------------
 
-    async def receive(self, raws: Sequence[object]) -> list[int]:
+    async def receive(self, raws: Sequence[object], *, reply: bool = False) -> list[int]:
         """Store updates, then feed the new ones; returns their ids.
 
         Raises StorageError when they could not be stored: then the caller must not confirm
-        them to Telegram, which will deliver them again.
+        them to Telegram, which will deliver them again. With `reply` (the webhook), a new
+        callback query's answer is kept for `reply_for()` instead of being sent as a request;
+        the caller must then call `reply_for()` for each id returned.
         """
         incoming: list[inbox.Incoming] = []
         parsed: dict[int, dict[str, Any]] = {}
@@ -205,8 +231,62 @@ class Inbox:
             for update_id in new:
                 raw = parsed[update_id]
                 kind, user_id = describe(raw)
+                query_id = _callback_query_id(raw) if reply else None
+                if query_id is not None:
+                    future = asyncio.get_running_loop().create_future()
+                    self._replies[update_id] = self._reply_of[update_id] = _Reply(query_id, future)
                 await self._feed(update_id, raw, kind, user_id)
         return new
+
+    async def reply_for(self, update_id: int) -> dict[str, Any] | None:
+        """The webhook's response body for a stored update: its callback answer, if the handlers
+        gave it within `REPLY_WAIT` (then Telegram carries it out, and no request is made);
+        None for a plain 200 (the answer, if any, then goes as a request of its own).
+
+        The update is stored before this is called, so nothing is lost either way; the wait
+        only decides which of the two roads the answer takes.
+        """
+        slot = self._replies.pop(update_id, None)
+        if slot is None:
+            return None
+        try:
+            return await asyncio.wait_for(asyncio.shield(slot.future), REPLY_WAIT)
+        except TimeoutError:
+            return None
+        finally:
+            slot.open = False
+
+    def take_answer(self, endpoint: str, data: dict[str, Any]) -> bool:
+        """Before a request: True when it is the current update's callback answer and its
+        webhook call can still carry it (then the request is not made)."""
+        slot = self._slot()
+        if slot is None or endpoint != ANSWER or data.get("callback_query_id") != slot.query_id:
+            return False
+        slot.answered = True
+        if not slot.open or slot.future.done():
+            return False
+        params = RequestData([RequestParameter.from_input(k, v) for k, v in data.items()])
+        slot.future.set_result({"method": ANSWER, **params.parameters})
+        return True
+
+    def _slot(self) -> _Reply | None:
+        handling = inbox.current.get()
+        return None if handling is None else self._reply_of.get(handling.update_id)
+
+    async def _answer_left(self, update_id: int) -> None:
+        """After a callback query's handling (even a failed one): if nothing answered it, a
+        plain answer, so the client's button does not spin until Telegram gives up."""
+        slot = self._reply_of.pop(update_id, None)
+        if slot is None or slot.answered:
+            return
+        slot.answered = True
+        if slot.open and not slot.future.done():
+            slot.future.set_result({"method": ANSWER, "callback_query_id": slot.query_id})
+            return
+        try:
+            await self.app.bot.answer_callback_query(slot.query_id)
+        except TelegramError as exc:
+            log.info("inbox: could not answer a button left unanswered: %s", type(exc).__name__)
 
     async def tell_unstored(self, raws: Sequence[object]) -> None:
         """After receive() failed: tell each client once that their update waits (not lost)."""
@@ -242,6 +322,9 @@ class Inbox:
     async def _set_aside(
         self, update_id: int, reason: str, detail: str, kind: str, user_id: int | None
     ) -> None:
+        # Never handled: its webhook call answers with a plain 200 at once.
+        self._replies.pop(update_id, None)
+        self._reply_of.pop(update_id, None)
         try:
             async with self.db.transaction() as conn:
                 await inbox.finish(conn, [update_id], datetime.now(UTC), "set_aside", reason)
@@ -273,16 +356,24 @@ class Inbox:
         try:
             await coroutine
         except Exception:
+            inbox.current.reset(token)
+            await self._answer_left(update_id)
             self._end(handling)
             raise
-        else:
-            self._end(handling)
-        finally:
+        except BaseException:
             # A cancelled handling (shutdown) stays pending; the next start decides by effects.
             inbox.current.reset(token)
+            self._reply_of.pop(update_id, None)
+            raise
+        inbox.current.reset(token)
+        await self._answer_left(update_id)
+        self._end(handling)
 
     def _end(self, handling: inbox.Handling) -> None:
         handling.finished = True
+        # Writes it deferred and no transaction of its own carried: the next batch of ends does.
+        self._deferred.extend(handling.deferred)
+        handling.deferred = []
         self._fed.discard(handling.update_id)
         self._done.append(handling.update_id)
         self._wake.set()
@@ -292,8 +383,11 @@ class Inbox:
         handling = inbox.current.get()
         if handling is None or handling.effects or handling.finished:
             return
-        if endpoint.lower().startswith("get") or self.db.in_transaction():
-            # Reads change nothing; inside a transaction its own commit marks it.
+        if endpoint.lower().startswith("get") or endpoint == ANSWER or self.db.in_transaction():
+            # Reads change nothing; inside a transaction its own commit marks it. Answering a
+            # pressed button changes nothing in the chat either, and answering it again after a
+            # crash is refused by Telegram, harmlessly (sender.call): so a press costs no write
+            # transaction of its own before the step's commit marks the row.
             return
         try:
             async with self.db.transaction():
@@ -316,12 +410,15 @@ class Inbox:
     async def _flush(self) -> bool:
         """End the handled updates in one transaction (and prune now and then); False if not."""
         ids, self._done = self._done, []
+        deferred, self._deferred = self._deferred, []
         now = datetime.now(UTC)
         prune = self._last_prune is None or now - self._last_prune >= PRUNE_EVERY
-        if not ids and not prune:
+        if not ids and not prune and not deferred:
             return True
         try:
             async with self.db.transaction() as conn:
+                for write in deferred:
+                    await write(conn)
                 if ids:
                     await inbox.finish(conn, ids, now)
                 if prune:
@@ -332,10 +429,17 @@ class Inbox:
             # the rest (which changed nothing) are handled again, harmlessly.
             log.error("inbox: could not end %d handled update(s): %s", len(ids), exc)
             self._done[:0] = ids
+            self._deferred[:0] = deferred
             return False
         if prune:
             self._last_prune = now
         return True
+
+
+def _callback_query_id(raw: dict[str, Any]) -> str | None:
+    query = raw.get("callback_query")
+    query_id = query.get("id") if isinstance(query, dict) else None
+    return query_id if isinstance(query_id, str) and query_id else None
 
 
 class InboxRateLimiter(AIORateLimiter):
@@ -359,6 +463,8 @@ class InboxRateLimiter(AIORateLimiter):
         """Mark, then pace the request as AIORateLimiter does."""
         if self.inbox is not None:
             await self.inbox.before_request(endpoint)
+            if self.inbox.take_answer(endpoint, data):
+                return True  # carried by the webhook's response (what Telegram answers)
         return await super().process_request(
             callback, args, kwargs, endpoint, data, rate_limit_args
         )
