@@ -17,6 +17,7 @@ import contextlib
 import cProfile
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -121,10 +122,8 @@ async def main(args: argparse.Namespace) -> None:
     )
     if args.webhook:
         # On loopback over plain http (the config check's https rule is for real use).
-        config = Config(
-            telegram=config.telegram,
-            storage=config.storage,
-            dialogues=config.dialogues,
+        config = replace(
+            config,
             webhook=WebhookConfig(
                 url=f"http://127.0.0.1:{args.webhook}/telegram",
                 listen="127.0.0.1",
