@@ -294,3 +294,24 @@ async def test_sandbox_carries_out_a_method_in_a_webhook_response(sandbox: Sandb
         sandbox.violations.clear()  # expected here; the fixture checks for others
     finally:
         await runner.cleanup()
+
+
+async def test_a_button_whose_handler_failed_is_answered_when_polling(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.routing import handlers
+
+    anna = harness.person("Anna")
+    await anna.send("/start")
+    await anna.settle(first=10)
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(handlers.conversation, "run", broken)
+    harness.sb.requests.clear()
+    # The handler dies before its answer: a plain answer goes when the handling ends, once.
+    assert await anna.press("Ja") is not None
+    await anna.settle(first=5)
+    answers = [p for m, p in harness.sb.requests if m == "answerCallbackQuery"]
+    assert len(answers) == 1 and "text" not in answers[0], answers

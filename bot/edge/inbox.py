@@ -231,10 +231,15 @@ class Inbox:
             for update_id in new:
                 raw = parsed[update_id]
                 kind, user_id = describe(raw)
-                query_id = _callback_query_id(raw) if reply else None
+                query_id = _callback_query_id(raw)
                 if query_id is not None:
+                    # Polling has no response to carry the answer (open=False); the slot still
+                    # sees that the query gets an answer, even when its handler fails.
                     future = asyncio.get_running_loop().create_future()
-                    self._replies[update_id] = self._reply_of[update_id] = _Reply(query_id, future)
+                    slot = _Reply(query_id, future, open=reply)
+                    self._reply_of[update_id] = slot
+                    if reply:
+                        self._replies[update_id] = slot
                 await self._feed(update_id, raw, kind, user_id)
         return new
 
