@@ -16,6 +16,7 @@ import collections
 import contextlib
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -315,3 +316,23 @@ async def test_a_button_whose_handler_failed_is_answered_when_polling(
     await anna.settle(first=5)
     answers = [p for m, p in harness.sb.requests if m == "answerCallbackQuery"]
     assert len(answers) == 1 and "text" not in answers[0], answers
+
+
+async def test_last_seen_rides_on_the_handlings_write_and_never_brings_a_row_back(
+    harness: Harness,
+) -> None:
+    h = harness
+    bea = await make_client(h, "Bea")
+    writes = Writes(h.services.db)
+    h.clock.advance(timedelta(minutes=5))
+    # /menu writes nothing of its own but the mark before its message: last_seen rides on it.
+    requests, handling, _ = await _step(h, bea, writes, bea.send("/menu"))
+    assert requests == {"sendMessage": 1} and handling == 1
+    async with h.services.db.read() as conn:
+        row = await clients.get(conn, bea.id)
+    assert row is not None and row.last_seen == h.clock.now().replace(microsecond=0)
+    # The deferred write only moves last_seen forward on a row that is there.
+    async with h.services.db.transaction() as conn:
+        await clients.seen(conn, 424242, h.clock.now())
+    async with h.services.db.read() as conn:
+        assert await clients.get(conn, 424242) is None

@@ -149,8 +149,10 @@ async def touch(svc: Services, user: User, chat_id: int) -> Client:
         handling = inbox.current.get()
         if handling is not None:
             # Only last_seen is old: the handling's own write transaction (or the inbox's next
-            # batch) carries it, so an update takes the writer once, not twice.
-            handling.deferred.append(write)
+            # batch) carries it, so an update takes the writer once, not twice. An update, not
+            # touch's insert: a client erased by this very update must not come back.
+            uid = user.id
+            handling.deferred.append(lambda conn: clients.seen(conn, uid, now))
             return known
     async with svc.db.transaction() as conn:
         return await write(conn)
