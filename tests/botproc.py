@@ -4,6 +4,7 @@ Used by the crash test (SIGKILL mid-load) and by bench/throughput.py (a separate
 bot's CPU time and resident memory can be measured apart from the sandbox and the clients).
 
     python tests/botproc.py DB BASE_URL FILE_URL TOKEN [--echo] [--rate R] [--profile OUT] [--log L]
+        [--webhook PORT]
 
 Prints "ready" on stdout once it polls; runs until SIGTERM/SIGINT (or SIGKILL).
 """
@@ -16,6 +17,7 @@ import contextlib
 import cProfile
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from bot.edge.config import (  # noqa: E402
     DialoguesConfig,
     StorageConfig,
     TelegramConfig,
+    WebhookConfig,
 )
 
 ECHO_KEYBOARD = InlineKeyboardMarkup(
@@ -114,11 +117,23 @@ async def main(args: argparse.Namespace) -> None:
             base_file_url=args.file_url,
             global_rate=args.rate,
             **({"request": args.request} if args.request else {}),
+            mode="webhook" if args.webhook else "polling",
         ),
         storage=StorageConfig(database=args.db),
         checkins=CheckinsConfig(sweep_seconds=args.sweep_seconds),
         dialogues=DialoguesConfig(typing_pauses=args.typing),
     )
+    if args.webhook:
+        # On loopback over plain http (the config check's https rule is for real use).
+        config = replace(
+            config,
+            webhook=WebhookConfig(
+                url=f"http://127.0.0.1:{args.webhook}/telegram",
+                listen="127.0.0.1",
+                port=args.webhook,
+                secret_token="bench_secret",
+            ),
+        )
     bot = LocalBot(config, run_jobs=args.jobs)
     await bot.start()
     print("ready", flush=True)
@@ -141,6 +156,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--typing", action="store_true", help="typing pauses on, as in production (off: none)"
     )
+    p.add_argument("--webhook", type=int, default=0, help="webhook mode on this loopback port")
     p.add_argument("--log", default="", help="log at this level to stderr, as `coachbot run` does")
     p.add_argument(
         "--profile",
