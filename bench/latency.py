@@ -91,6 +91,7 @@ class Phase:
     updates: int = 0
     timeouts: int = 0
     requests: Counter[str] = field(default_factory=Counter)
+    in_responses: Counter[str] = field(default_factory=Counter)
     first_answer: list[float] = field(default_factory=list)
     first_message: list[float] = field(default_factory=list)
     kinds: Counter[str] = field(default_factory=Counter)
@@ -119,9 +120,14 @@ class Phase:
             f"first answer p50={self.p(50):.1f}ms p99={self.p(99):.1f}ms  "
             f"first message p50={self.p(50, 'first_message'):.1f}ms "
             f"p99={self.p(99, 'first_message'):.1f}ms  timeouts={self.timeouts}  "
-            f"bot cpu={self.cpu_ms:.2f}ms/update  requests/update={self.per_update:.2f}  "
+            f"bot cpu={self.cpu_ms:.2f}ms/update  requests/update={self.per_update:.2f}"
+            f"{self._responses()}  "
             f"load-side cpu={100 * self.own_cpu_seconds / max(self.seconds, 1e-9):.0f}%"
         )
+
+    def _responses(self) -> str:
+        count = sum(self.in_responses.values())
+        return f" (+{count / self.updates:.2f} in webhook responses)" if count else ""
 
 
 class Watch:
@@ -139,8 +145,14 @@ class Watch:
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         now = time.perf_counter()
+        replies = self.sb.webhook_replies
+        # A method the bot put in its response to a webhook call is carried out, not requested.
+        in_response = bool(replies) and replies[-1][1] is params
         if self.phase is not None and method != "getUpdates":
-            self.phase.requests[method] += 1
+            if in_response:
+                self.phase.in_responses[method] += 1
+            else:
+                self.phase.requests[method] += 1
         if method not in NOT_ANSWERS:
             chat = self._chat(method, params)
             entry = self.pending.get(chat) if chat is not None else None
@@ -388,6 +400,7 @@ async def one_bot(
         echo=echo,
         rate=args.limit,
         profile="" if echo else args.profile,
+        webhook=args.webhook and not echo,
         extra=extra,
     )
     phases = []
@@ -471,7 +484,8 @@ async def main(args: argparse.Namespace) -> None:
         f"settings: rates={','.join(f'{r:g}' for r in args.rates)}/s seconds={args.seconds} "
         f"active={args.active} db_clients={args.db_clients} checkin_share={args.checkin_share} "
         f"start_share={args.start_share} quiet={args.quiet}s rate_limit={args.limit}/s "
-        f"typing={'on' if args.typing else 'off'} request={args.request or 'default'} "
+        f"typing={'on' if args.typing else 'off'} webhook={'on' if args.webhook else 'off'} "
+        f"request={args.request or 'default'} "
         f"cpus={os.cpu_count()} python={sys.version.split()[0]}",
         flush=True,
     )
@@ -489,6 +503,15 @@ async def main(args: argparse.Namespace) -> None:
     print(f"mix (echo): {mix(echo)}")
     print(f"requests per update (bot): {requests_mix(ours)}")
     print(f"requests per update (echo): {requests_mix(echo)}")
+    carried: Counter[str] = Counter()
+    for phase in ours:
+        carried.update(phase.in_responses)
+    if carried:
+        per = sum(p.updates for p in ours) or 1
+        print(
+            "carried in webhook responses (bot, not requests): "
+            + ", ".join(f"{m} {n / per:.2f}" for m, n in carried.most_common())
+        )
     if sb.violations:
         print(f"Bot API violations: {len(sb.violations)}: {sb.violations[:3]}")
     print("ratios, bot / echo:")
@@ -542,6 +565,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--limit", type=float, default=1000.0, help="the bots' AIORateLimiter overall rate"
     )
     p.add_argument("--typing", action="store_true", help="our bot with typing pauses on")
+    p.add_argument(
+        "--webhook", action="store_true", help="our bot in webhook mode (the echo bot polls)"
+    )
     p.add_argument(
         "--request", default="", help="our bot's request class (config telegram.request)"
     )
