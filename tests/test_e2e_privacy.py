@@ -239,7 +239,8 @@ async def _onboard_with_name(person: Person, name: str) -> None:
             await person.expect_text("Zo noem ik je vanaf nu")
             await person.expect_text("Woon je in Nederland of in België?")
             continue
-        await person.press({None: "akkoord", "COUNTRY": "Nederland"}.get(label, label or ""))
+        choice = {None: "akkoord", "COUNTRY": "Nederland", "SHARE": "Nee, alleen voor mij"}
+        await person.press(choice.get(label, label or ""))
         await person.settle()
 
 

@@ -64,6 +64,7 @@ async def _fill(
     await reflections.mark_asked(conn, user_id, "q1", now)
     await notices.mark(conn, "low_mood_offer", user_id, now)
     await pins.put(conn, user_id, f"Zin voor {name}", 555, now)
+    await journal.set_choice(conn, user_id, "ja", now)
     raw = json.dumps({"update_id": user_id, "message": {"text": f"{name} typte dit"}})
     await inbox.store(conn, [inbox.Incoming(user_id, user_id, "message", raw)], now)
 
