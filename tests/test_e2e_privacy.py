@@ -114,7 +114,8 @@ async def test_mijndata_sends_a_json_file_with_answers_and_moods(harness: Harnes
     await bram.expect_text(AFTER_QUESTION)
 
     await anna.send("/mijndata")
-    [message] = await anna.expect(1)
+    # First the answers, each marked private or shared (tests/test_sharing_e2e.py), then the file.
+    message = await anna.expect_text(privacy.EXPORT_CAPTION)
     assert message.get("document"), message
     assert message["document"]["file_name"] == "mijn-gegevens.json"
     assert plain(message) == privacy.EXPORT_CAPTION
