@@ -300,6 +300,9 @@ async def _store(
             await journal.set_choice(conn, uid, changes["delen"], now)
         mood_id = new.vars.get(MOOD_VAR)
         first = new.vars.get(sharing.SPAN_VAR)
+        # The session the client is in (a called exercise belongs to it; a check-in is none).
+        top = old.stack[0].dialogue if old.stack else old.dialogue
+        in_session = top is not None and sharing.offers_choice(svc, top)
         share_choice: Any = False  # read once, at the first answer of this step
         for out in outputs:
             if isinstance(out, SaveAnswer) and allowed:
@@ -313,7 +316,8 @@ async def _store(
                     answer_id = await journal.add_answer(
                         conn, uid, out.dialogue_id, out.name, out.text, now, shared=shared
                     )
-                    if not isinstance(first, int) and sharing.tracked(svc, out.dialogue_id):
+                    track = in_session and sharing.tracked(svc, out.dialogue_id)
+                    if not isinstance(first, int) and track:
                         first = answer_id
                         new = replace(new, vars={**new.vars, sharing.SPAN_VAR: first})
             elif isinstance(out, RecordMood) and allowed:

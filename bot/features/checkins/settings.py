@@ -8,6 +8,7 @@ wait lives in memory for ten minutes (a restart simply forgets it).
 
 from __future__ import annotations
 
+import html
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -255,7 +256,7 @@ def share_screen(
         name = sharing.title(svc, dialogue_id)
         everything = shared == total
         state = "👁 gedeeld" if everything else ("🔒 privé" if shared == 0 else "deels gedeeld")
-        text += f"\n• {name}: {state}"
+        text += f"\n• {html.escape(name, quote=False)}: {state}"
         target = 0 if everything else 1
         label = f"{'🔒 Maak privé' if everything else '👁 Deel'}: {name}"[:60]
         data = f"st:dl:{target}:{dialogue_id}"
