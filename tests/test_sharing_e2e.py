@@ -5,12 +5,15 @@ exactly where it does and does not arrive."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 from bot.core import sharing
 from bot.features.checkins import settings
 from storage import journal
 from tests.harness import Person, buttons, onboard, plain
+from tests.test_e2e_dialogues import REAL_SCRIPTS
 from tests.test_handoff import World, eventually, world
 
 __all__ = ["world"]  # the fixture, shared with the hand-off tests
@@ -114,7 +117,7 @@ async def test_private_by_default_a_tap_shares_and_a_forged_button_does_nothing(
     assert await shared_flags(world, anna) == {"Kaak-ANNA-PRIVE": False}
     assert await shared_flags(world, bram) == {"Borst-BRAM-5T": False}
     # Garbage in the same shape changes nothing either.
-    for forged in ("jd:1:x:y", "jd:2:1:5", "jd:1:9:1", "jd:"):
+    for forged in ("jd:1:x:y", "jd:2:1:5", "jd:1:9:1", "jd:", "jd:1:1:" + "9" * 30):
         answer = await bram.press_data(bram_prompt["message_id"], forged, forge=True)
         assert answer is not None and answer.get("text") == sharing.NOT_YOURS
     assert "Kaak-ANNA-PRIVE" not in await card_of(world, anna)
@@ -215,3 +218,51 @@ async def test_mijndata_marks_each_answer_and_withdrawn_consent_shares_nothing(
     assert await shared_flags(world, anna) == {"Gedeeld-ANNA-1A": False, "Prive-ANNA-2B": False}
     async with world.svc.db.read() as conn:
         assert await journal.choice(conn, anna.id) is None
+    # The old "Deel met je coach" button shares nothing without consent.
+    share = next(d for label, d in buttons(private_prompt) if sharing.SHARE in label)
+    answer = await anna.press_data(private_prompt["message_id"], share)
+    assert answer is not None and answer.get("text") == sharing.NO_CONSENT
+    assert await shared_flags(world, anna) == {"Gedeeld-ANNA-1A": False, "Prive-ANNA-2B": False}
+
+
+# An exercise that asks one question and then starts the body check, the way a session's
+# "Door naar sessie 2" starts the next session in the same step.
+ONE_QUESTION_THEN_NEXT = """\
+id: deelproef
+title: "Deelproef"
+source: none
+version: 1
+kind: exercise
+linkable: true
+start: vraag
+nodes:
+  vraag:
+    say: "Wat neem je mee uit deze week?"
+    ask: meenemen
+    next: door
+  door:
+    action: start
+    dialogue: lichaamscheck
+"""
+
+
+async def test_the_choice_comes_before_a_next_session_the_dialogue_starts(
+    world: World, tmp_path: Path
+) -> None:
+    folder = tmp_path / "scripts"
+    shutil.copytree(REAL_SCRIPTS, folder)
+    (folder / "deelproef.yaml").write_text(ONE_QUESTION_THEN_NEXT, encoding="utf-8")
+    await world.h.restart(world.h.with_scripts(folder))
+    anna = world.h.person("Anna")
+    await onboard(anna, share="Ja, dat mag")
+    await anna.send("/start deelproef")
+    await anna.expect_text("Wat neem je mee")
+    await anna.send("Meenemen-ANNA-9Z")
+    prompt = await anna.expect_text("van deze sessie")
+    assert sharing.NOW_SHARED in plain(prompt)
+    nxt = await anna.expect_text("lichaamscheck van een minuut")
+    assert prompt["message_id"] < nxt["message_id"]
+    # The next exercise's buttons are the ones at the bottom, ready to press.
+    await anna.settle()
+    assert [label for label, _ in buttons(anna.last_with_buttons())] == ["Start", "Nu even niet"]
+    assert "Meenemen-ANNA-9Z" in await card_of(world, anna)

@@ -377,6 +377,7 @@ async def _deliver(
     """Turn engine outputs into Bot API calls, in order."""
     chat_id = client.chat_id
     pauses = svc.config.dialogues.typing_pauses
+    offered = False
     # Whatever the event, the buttons shown with the previous step no longer apply (an answer
     # typed at "Sla over", a step shown again, another dialogue started): take them away.
     await keyboards.clear(svc, bot, client.user_id, "step")
@@ -397,6 +398,12 @@ async def _deliver(
             result.handoff = out
         elif isinstance(out, DialogueEnded):
             result.ended.append(out)
+            span = result.answers_span
+            if span is not None and sharing.offers_choice(svc, out.dialogue_id) and not offered:
+                # The session's answers: shared with the coach or private, one tap to change
+                # it; here, so that it comes before a next session the dialogue starts.
+                offered = True
+                await sharing.offer(svc, bot, client.user_id, chat_id, span)
     log.info(
         "dialogue step",
         extra={

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from bot.core import age, coach_channel, conversation, menu, sharing, texts
+from bot.core import age, coach_channel, conversation, menu, texts
 from bot.core.conversation import DEEPLINK_VAR, StepResult
 from bot.core.helplines import ERASE_ASK, ERASE_CHAT, WIPE_OFFER
 from bot.edge.sender import send_text
@@ -38,9 +38,6 @@ async def after_step(svc: Services, bot: Any, client: Client, result: StepResult
         # The onboarding said where to go instead; nothing more opens, nothing is kept.
         await age.turn_away(svc, bot, client)
         return
-    if result.answers_span is not None:
-        # The session's answers: shared with the coach or private, one tap to change it.
-        await sharing.offer(svc, bot, client.user_id, client.chat_id, result.answers_span)
     if result.became_unsafe:
         # Someone whose partner may read along can wipe this chat (the crisis feature does it).
         await send_text(

@@ -48,6 +48,7 @@ CHANGE_LATER = "Je kunt dit altijd veranderen in /instellingen."
 TOLD_SHARED = "Gedeeld met je coach"
 TOLD_PRIVATE = "Alleen voor jou"
 NOT_YOURS = "Bij deze knop horen geen antwoorden (meer)."
+NO_CONSENT = "Zonder je toestemming bewaar en deel ik geen antwoorden."
 
 MARK_SHARED = "👁 gedeeld met je coach"
 MARK_PRIVATE = "🔒 privé"
@@ -136,7 +137,11 @@ async def offer(svc: Services, bot: Any, user_id: int, chat_id: int, span: tuple
 def parse(data: str) -> tuple[bool, tuple[int, int]] | None:
     """The choice and the span a button carries; None for anything else."""
     parts = data[len(PREFIX) :].split(":") if data.startswith(PREFIX) else []
-    if len(parts) != 3 or parts[0] not in ("0", "1") or not all(p.isdigit() for p in parts[1:]):
+    ids = parts[1:]
+    if len(parts) != 3 or parts[0] not in ("0", "1"):
+        return None
+    # Row ids fit SQLite's 64-bit integers; anything longer is not one of ours.
+    if not all(p.isdigit() and len(p) <= 18 for p in ids):
         return None
     first, last = int(parts[1]), int(parts[2])
     return (parts[0] == "1", (first, last)) if first <= last else None

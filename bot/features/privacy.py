@@ -235,12 +235,16 @@ async def on_share_button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None:
         return
-    user = conversation.private_user(update)
-    if user is None:
+    client = await conversation.client_for(svc, update)
+    if client is None:
         await call(svc, "answerCallbackQuery", lambda: query.answer())
         return  # only in the client's own chat
+    if not conversation.consented(client):
+        # An old button after consent was withdrawn: nothing becomes shared.
+        await call(svc, "answerCallbackQuery", lambda: query.answer(text=sharing.NO_CONSENT))
+        return
     message = query.message if isinstance(query.message, Message) else None
-    told = await sharing.choose(svc, user.id, query.data or "", message)
+    told = await sharing.choose(svc, client.user_id, query.data or "", message)
     await call(svc, "answerCallbackQuery", lambda: query.answer(text=told))
 
 
