@@ -26,7 +26,7 @@ from bot.core.office_hours import MONTHS, availability, away, hhmm, zone
 from bot.edge.config import CoachConfig
 from bot.edge.sender import ButtonRows, call, keyboard, send_text
 from bot.edge.services import Services
-from storage import clients, handoffs, journal, moods, notices, pins, progress, safety
+from storage import clients, handoffs, journal, links, moods, notices, pins, progress, safety
 from storage.clients import Client
 from storage.handoffs import Handoff
 from storage.journal import Answer
@@ -574,11 +574,14 @@ async def relay_from_client(svc: Services, bot: Any, client: Client, message: Me
     get a line saying so, and nothing else changes (the group stays in use).
     """
     refused = False
+    placed: list[tuple[int, int]] = []
 
     async def copy(chat_id: int, thread_id: int) -> Any:
         nonlocal refused
         copied = await _labelled_copy(bot, client, message, chat_id, thread_id)
         refused = copied is None
+        if copied is not None:
+            placed.append((chat_id, int(copied.message_id)))
         return copied
 
     async def line(chat_id: int, thread_id: int) -> Any:
@@ -591,7 +594,9 @@ async def relay_from_client(svc: Services, bot: Any, client: Client, message: Me
         # This one message, or the whole group? A plain line into the topic tells them apart.
         in_group = await _in_group(svc, bot, client, line, card_if_new=False)
     if not in_group:
-        refused = await _relay_privately(svc, bot, client, message)
+        placed.clear()
+        refused = await _relay_privately(svc, bot, client, message, placed)
+    await link_messages(svc, client.user_id, links.IN, message.message_id, placed)
     if refused:
         await send_text(svc, bot, client.chat_id, NOT_PASSED_ON, user_id=client.user_id)
         log.info("client message not passed on to the coach", extra={"user_id": client.user_id})
@@ -659,8 +664,28 @@ async def _labelled_copy(
     return copied
 
 
-async def _relay_privately(svc: Services, bot: Any, client: Client, message: Message) -> bool:
-    """The message to each coach's private chat; True when Telegram would not copy it."""
+async def link_messages(
+    svc: Services,
+    user_id: int,
+    direction: str,
+    client_message_id: int,
+    placed: list[tuple[int, int]],
+) -> None:
+    """Link a message in the client's chat to its counterparts (chat id, message id) in the
+    coaches' chats, so that a reaction on either side can reach the other."""
+    if not placed:
+        return
+    now = svc.clock.now()
+    async with svc.db.transaction() as conn:
+        for chat_id, message_id in placed:
+            await links.add(conn, user_id, direction, client_message_id, chat_id, message_id, now)
+
+
+async def _relay_privately(
+    svc: Services, bot: Any, client: Client, message: Message, placed: list[tuple[int, int]]
+) -> bool:
+    """The message to each coach's private chat; True when Telegram would not copy it. Where
+    it arrived, (chat id, message id) goes into `placed`."""
     # In a private chat messages of several clients mix: a name line before each message
     # tells them apart, and replying to either one reaches this client.
     head = f"✉️ <b>{html.escape(label(client))}</b>:"
@@ -680,7 +705,7 @@ async def _relay_privately(svc: Services, bot: Any, client: Client, message: Mes
             refused.add(cid)
         return copied
 
-    await to_coaches_privately(svc, bot, client.user_id, copy)
+    placed.extend(await to_coaches_privately(svc, bot, client.user_id, copy))
     for cid, head_id in heads:
         if cid in refused:
             # No name line left hanging over nothing: it says what happened instead.

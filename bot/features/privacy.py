@@ -15,7 +15,7 @@ from bot.core import coach_channel, conversation, recent, safety_plan, sharing
 from bot.core.consent import ERASE_YES, ask_erasure
 from bot.edge.sender import call, send_text
 from bot.edge.services import Services, services
-from storage import handoffs, journal
+from storage import handoffs, journal, links
 from storage import privacy as store
 from storage.clients import Client
 
@@ -215,6 +215,7 @@ async def erase_inactive(svc: Services, bot: Any, now: datetime) -> list[int]:
     # are kept no longer than the retention either.
     async with svc.db.transaction() as conn:
         pruned = await handoffs.prune_relays(conn, cutoff)
+        pruned += await links.prune(conn, cutoff)
     if pruned:
         log.info("pruned %d old relay links", pruned)
     if gone:
