@@ -249,7 +249,28 @@ CREATE TABLE coach_reactions (
 CREATE INDEX coach_reactions_set ON coach_reactions (set_at);
 """
 
-MIGRATIONS: list[str] = [_MIGRATION_1, _MIGRATION_2, _MIGRATION_3, _MIGRATION_4, _MIGRATION_5]
+# 6: what the client shares with the coach. Each journal answer is shared or private; answers
+# written before this existed stay private (DEFAULT 0). answer_sharing holds the client's own
+# choice for new answers ('ja' shared, 'nee' private, 'kiezen' private until chosen per session);
+# no row means never asked, which is private too.
+_MIGRATION_6 = """
+ALTER TABLE answers ADD COLUMN shared INTEGER NOT NULL DEFAULT 0 CHECK (shared IN (0, 1));
+CREATE INDEX answers_shared ON answers (user_id, created_at) WHERE shared = 1;
+CREATE TABLE answer_sharing (
+    user_id  INTEGER PRIMARY KEY REFERENCES clients (user_id) ON DELETE CASCADE,
+    choice   TEXT    NOT NULL CHECK (choice IN ('ja', 'nee', 'kiezen')),
+    set_at   INTEGER NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [
+    _MIGRATION_1,
+    _MIGRATION_2,
+    _MIGRATION_3,
+    _MIGRATION_4,
+    _MIGRATION_5,
+    _MIGRATION_6,
+]
 
 # Databases made before this version were written without secure_delete, so their free space
 # may still hold deleted text: they are vacuumed once, when migrated past it.

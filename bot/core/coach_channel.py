@@ -12,8 +12,8 @@ import functools
 import hashlib
 import html
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -21,14 +21,15 @@ from telegram import Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.core import conversation, safety_plan
+from bot.core import conversation, safety_plan, sharing
 from bot.core.office_hours import MONTHS, availability, away, hhmm, zone
 from bot.edge.config import CoachConfig
 from bot.edge.sender import ButtonRows, call, keyboard, send_text
 from bot.edge.services import Services
-from storage import clients, handoffs, links, moods, notices, pins, progress, safety
+from storage import clients, handoffs, journal, links, moods, notices, pins, progress, safety
 from storage.clients import Client
 from storage.handoffs import Handoff
+from storage.journal import Answer
 from storage.pins import Pin
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,10 @@ class CardFacts:
     past_handoffs: int = 0
     # The coach's pinned sentence (the coach's own words, shown whatever the consent).
     pin: Pin | None = None
+    # The newest journal answers the client shared (never a private one; none without consent).
+    shared_answers: tuple[Answer, ...] = ()
+    # Dialogue titles for those answers, by dialogue id.
+    titles: Mapping[str, str] = field(default_factory=dict)
 
 
 def _local(cfg: CoachConfig, when: datetime) -> str:
@@ -243,6 +248,11 @@ def card_text(cfg: CoachConfig, facts: CardFacts, now: datetime) -> str:
                 lines.append("")
             else:
                 lines.append("📋 Veiligheidsplan: ja, niet gedeeld.")
+        if facts.shared_answers:
+            # Private answers are not counted either: the card says nothing about them.
+            lines.append("")
+            lines.extend(sharing.card_lines(facts.titles, list(facts.shared_answers), zone(cfg)))
+            lines.append("")
         since = _local(cfg, c.consent_at) if c.consent_at else "?"
         lines.append(f"Toestemming: ja (sinds {since}); je ziet stemming, reden en voortgang.")
     else:
@@ -293,6 +303,8 @@ async def card_facts(svc: Services, user_id: int) -> CardFacts | None:
         plan = await safety_plan.load(conn, user_id)
         past = [h for h in await handoffs.history(conn, user_id) if h.status == "closed"]
         pin = await pins.get(conn, user_id)
+        # Only what the client shared, and nothing without consent (shared_answers checks it).
+        shared = await journal.shared_answers(conn, user_id, limit=sharing.CARD_ANSWERS)
     agreed = conversation.consented(client)
     module = next((m for m in svc.library.menu.modules if m.id == client.module), None)
     current = None
@@ -314,6 +326,8 @@ async def card_facts(svc: Services, user_id: int) -> CardFacts | None:
         safety_screen=_screen_answer(client) if agreed else None,
         past_handoffs=len(past),
         pin=pin,
+        shared_answers=tuple(shared) if agreed else (),
+        titles={a.dialogue_id: sharing.title(svc, a.dialogue_id) for a in shared},
     )
 
 
