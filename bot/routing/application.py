@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 INBOX_KEY = "coachbot.inbox"
 POLLER_KEY = "coachbot.poller"
 WEBHOOK_KEY = "coachbot.webhook"
+REQUESTS_KEY = "coachbot.requests"
 # message_reaction: Telegram sends it only when asked for here (and, in a group, only to an
 # admin bot); the hand-off mirrors reactions both ways with it.
 ALLOWED_UPDATES = (
@@ -97,6 +98,7 @@ def build_application(
         group_time_period=60,
         max_retries=t.max_retries,
     )
+    requests = (make_request(t.request), make_request(t.request, connection_pool_size=1))
     # No Updater: updates come through the inbox (bot/edge/polling.py, bot/edge/webhook.py).
     builder = (
         ApplicationBuilder()
@@ -104,8 +106,8 @@ def build_application(
         .concurrent_updates(processor)
         .rate_limiter(limiter)
         .updater(None)
-        .request(make_request(t.request))
-        .get_updates_request(make_request(t.request, connection_pool_size=1))
+        .request(requests[0])
+        .get_updates_request(requests[1])
     )
     if t.base_url:
         builder = builder.base_url(t.base_url)
@@ -119,6 +121,7 @@ def build_application(
     processor.inbox = inbox
     limiter.inbox = inbox
     app.bot_data[INBOX_KEY] = inbox
+    app.bot_data[REQUESTS_KEY] = requests
     app.bot_data[SERVICES_KEY] = Services(
         config=config, db=db, library=library, clock=clock or SystemClock(), processor=processor
     )
@@ -172,6 +175,7 @@ async def serve(
                 await app.stop()
             await close_inbox(app)
             await app.shutdown()
+            await close_requests(app)
     finally:
         await db.close()
 
@@ -251,6 +255,13 @@ async def stop_updates(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     poller = app.bot_data.pop(POLLER_KEY, None)
     if poller is not None:
         await poller.stop()
+
+
+async def close_requests(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Close the Bot's request objects even when `initialize` failed (then `app.shutdown()`
+    leaves them open, and an aiohttp session left open is reported at exit)."""
+    for request in app.bot_data.get(REQUESTS_KEY, ()):
+        await request.shutdown()
 
 
 async def close_inbox(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
