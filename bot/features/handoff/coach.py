@@ -69,8 +69,8 @@ UNKNOWN_RELAY = "Ik weet niet bij welke cliënt dat bericht hoort. Je bericht is
 REOPENED = "Het gesprek was gesloten en is weer geopend. Geef terug met de knoppen op de kaart."
 UNKNOWN_COMMAND = (
     "Coach-commando's: /open (wie wacht er), /client NAAM (de kaart van een cliënt), "
-    "/sjablonen (opgeslagen antwoorden), /vastzetten ZIN (in het topic van een cliënt) en "
-    "/afwezig (afwezigheid)."
+    "/sjablonen (opgeslagen antwoorden), /vastzetten ZIN (in het topic van een cliënt), "
+    "/overzicht (het weekoverzicht) en /afwezig (afwezigheid)."
 )
 AWAY_USAGE = (
     "Gebruik: <code>/afwezig 14-12</code> (de dag dat je terug bent), eventueel met een eigen "
