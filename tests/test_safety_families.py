@@ -344,6 +344,10 @@ SIXTH_ROUND = _cases(
         "heb mijn slaapmiddel verdubbeld, met opzet",  # doubled_on_purpose
         "vannacht loop ik de zee in, ik heb het uitgedacht",  # walks_into_the_water
         "ik heb de brief geschreven en in de la gelegd. vanavond is het zover",  # letter_left + the_time_has_come
+        "niemand weet dat ik hier ben. vannacht",  # scene_time with one scene hint (nobody_knows)
+        "ik heb het potje leeggemaakt",  # container_emptied_alone
+        "mijn hand tussen de deur geslagen. met opzet",  # injury_then_on_purpose (intent next door)
+        "als hij schreeuwt ga ik naar de wc en kras ik",  # cuts_again_and_again
     ],
     ok=[
         "ik wil even niet bestaan voor de groepsapp",  # wish_not_to_be: a while, a chat
@@ -361,6 +365,10 @@ SIXTH_ROUND = _cases(
         "morgen loop ik de zee in, het wordt dertig graden en ik ga zwemmen",  # the water: a swim
         "vanavond is het zover, de bruiloft van mijn zus",  # the time: a wedding
         "ik wil even verdwijnen onder een dekentje",  # wants_to_vanish: a blanket
+        "vannacht slaap ik bij mijn zus",  # scene_time alone is never a flag
+        "ik heb het potje pindakaas leeggemaakt",  # container: food
+        "mijn hand tussen de deur geslagen. niet met opzet hoor",  # intent denied
+        "ik heb de hele avond kraslotjes gekrast",  # scratch cards
     ],
     unclear=[
         "ik zou wel een paar weken willen slapen",  # wish_not_to_be_for_a_while
