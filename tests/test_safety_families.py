@@ -344,7 +344,7 @@ SIXTH_ROUND = _cases(
         "heb mijn slaapmiddel verdubbeld, met opzet",  # doubled_on_purpose
         "vannacht loop ik de zee in, ik heb het uitgedacht",  # walks_into_the_water
         "ik heb de brief geschreven en in de la gelegd. vanavond is het zover",  # letter_left + the_time_has_come
-        "niemand weet dat ik hier ben. vannacht",  # scene_time with one scene hint (nobody_knows)
+        "niemand weet dat ik hier ben. zaterdag",  # scene_time with one scene hint (nobody_knows)
         "ik heb het potje leeggemaakt",  # container_emptied_alone
         "mijn hand tussen de deur geslagen. met opzet",  # injury_then_on_purpose (intent next door)
         "als hij schreeuwt ga ik naar de wc en kras ik",  # cuts_again_and_again
@@ -365,7 +365,7 @@ SIXTH_ROUND = _cases(
         "morgen loop ik de zee in, het wordt dertig graden en ik ga zwemmen",  # the water: a swim
         "vanavond is het zover, de bruiloft van mijn zus",  # the time: a wedding
         "ik wil even verdwijnen onder een dekentje",  # wants_to_vanish: a blanket
-        "vannacht slaap ik bij mijn zus",  # scene_time alone is never a flag
+        "zaterdag slaap ik bij mijn zus",  # scene_time alone is never a flag
         "ik heb het potje pindakaas leeggemaakt",  # container: food
         "mijn hand tussen de deur geslagen. niet met opzet hoor",  # intent denied
         "ik heb de hele avond kraslotjes gekrast",  # scratch cards
@@ -373,6 +373,7 @@ SIXTH_ROUND = _cases(
     unclear=[
         "ik zou wel een paar weken willen slapen",  # wish_not_to_be_for_a_while
         "ik knijp mezelf soms heel hard",  # deserves_pain_hint
+        "vanavond ga ik naar de brug",  # heading_there needs its time; scene_time does not add it again
         "ik heb extra slaappillen genomen vanavond",  # more_than_usual
         "waarom ben ik hier nog",  # what_for_to_stay
     ],

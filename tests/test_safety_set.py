@@ -133,7 +133,7 @@ EXTRA = {
     "more_than_allowed_on_purpose": "ik heb expres meer insuline gespoten dan mag",
     "more_than_usual": "ik heb extra slaappillen genomen vanavond",
     "doubled_on_purpose": "heb mijn slaapmiddel verdubbeld, met opzet",
-    "scene_time": "niemand weet dat ik hier ben. vannacht",
+    "scene_time": "niemand weet dat ik hier ben. zaterdag",
     "container_emptied_alone": "ik heb het potje leeggemaakt",
     "injury_then_on_purpose": "mijn hand tussen de deur geslagen. met opzet",
     "cuts_again_and_again": "als hij schreeuwt ga ik naar de wc en kras ik",
