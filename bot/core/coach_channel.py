@@ -26,7 +26,9 @@ from bot.core.office_hours import MONTHS, availability, away, hhmm, zone
 from bot.edge.config import CoachConfig
 from bot.edge.sender import ButtonRows, call, keyboard, send_text
 from bot.edge.services import Services
-from storage import clients, handoffs, moods, notices, pins, progress, safety
+from storage import assignments, clients, handoffs, moods, notices, pins, progress, safety
+from storage import scheduled as scheduled_messages
+from storage.assignments import Assignment
 from storage.clients import Client
 from storage.handoffs import Handoff
 from storage.pins import Pin
@@ -58,6 +60,9 @@ CARD_MODULES = "h:k:"
 CARD_BACK = "h:x:"
 CARD_RETURN = "h:r:"
 CARD_PIN = "h:p:"
+# The card's "set out work" button (features/handoff/assign.py), with the client's user id.
+CARD_ASSIGN = "as:m:"
+ASSIGN_BUTTON = "📚 Werk klaarzetten"
 
 COACH_LABEL = "💬 <b>Je coach</b>"
 TEXT_MAX = 4096
@@ -167,6 +172,9 @@ class CardFacts:
     past_handoffs: int = 0
     # The coach's pinned sentence (the coach's own words, shown whatever the consent).
     pin: Pin | None = None
+    # Work the coach set out (the latest not replaced), and messages waiting to be sent.
+    assignment: Assignment | None = None
+    later_pending: int = 0
 
 
 def _local(cfg: CoachConfig, when: datetime) -> str:
@@ -213,6 +221,10 @@ def card_text(cfg: CoachConfig, facts: CardFacts, now: datetime) -> str:
         ]
         shown = f"gezien in {' en '.join(seen)}" if seen else "nog niet gezien"
         lines.append(f"📌 Vastgezet: {html.escape(facts.pin.text)} ({shown})")
+    if facts.assignment is not None:
+        lines.append(_assignment_line(cfg, facts.assignment))
+    if facts.later_pending:
+        lines.append(f"🕒 Geplande berichten: {facts.later_pending} (/later in het topic)")
     if facts.flags:
         lines.append("")
         lines.extend(_flag_line(cfg, *f) for f in facts.flags)
@@ -252,6 +264,27 @@ def card_text(cfg: CoachConfig, facts: CardFacts, now: datetime) -> str:
     return "\n".join(lines)
 
 
+def _assignment_line(cfg: CoachConfig, a: Assignment) -> str:
+    """The card's line about work the coach set out."""
+
+    def short(when: datetime) -> str:
+        local = when.astimezone(zone(cfg))
+        return f"{local.day}/{local.month} {hhmm(local.time())}"
+
+    head = f"📚 Klaargezet: {html.escape(a.title)}"
+    total = len(a.sessions)
+    if a.status == "done":
+        return f"{head}: ✅ afgerond ({short(a.finished_at or a.created_at)})"
+    if a.status == "declined":
+        return f"{head}: nu liever niet ({short(a.finished_at or a.created_at)})"
+    part = f" ({a.done}/{total} af)" if total > 1 else ""
+    if a.notified_at is not None:
+        return f"{head}{part}, bericht gestuurd {short(a.notified_at)}"
+    if a.notify_at is not None:
+        return f"{head}{part}, bericht op {short(a.notify_at)}"
+    return f"{head}{part}, staat in het menu"
+
+
 def card_rows(svc: Services, handoff: Handoff | None) -> ButtonRows:
     """The card's buttons: take on, hand back to the menu, hand back to a module."""
     if handoff is None:
@@ -266,6 +299,7 @@ def card_rows(svc: Services, handoff: Handoff | None) -> ButtonRows:
         ]
     )
     rows.append([("📌 Zin vastzetten", f"{CARD_PIN}{handoff.id}")])
+    rows.append([(ASSIGN_BUTTON, f"{CARD_ASSIGN}{handoff.user_id}")])
     return rows
 
 
@@ -293,6 +327,8 @@ async def card_facts(svc: Services, user_id: int) -> CardFacts | None:
         plan = await safety_plan.load(conn, user_id)
         past = [h for h in await handoffs.history(conn, user_id) if h.status == "closed"]
         pin = await pins.get(conn, user_id)
+        assignment = await assignments.latest(conn, user_id)
+        later_pending = await scheduled_messages.count_pending(conn, user_id)
     agreed = conversation.consented(client)
     module = next((m for m in svc.library.menu.modules if m.id == client.module), None)
     current = None
@@ -314,6 +350,8 @@ async def card_facts(svc: Services, user_id: int) -> CardFacts | None:
         safety_screen=_screen_answer(client) if agreed else None,
         past_handoffs=len(past),
         pin=pin,
+        assignment=assignment,
+        later_pending=later_pending,
     )
 
 

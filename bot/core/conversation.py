@@ -34,7 +34,7 @@ from dialogues import (
     TypingPause,
     step,
 )
-from storage import clients, followups, journal, moods, progress
+from storage import assignments, clients, followups, journal, moods, progress
 from storage.clients import Client
 
 log = logging.getLogger(__name__)
@@ -293,6 +293,8 @@ async def _store(
                 await followups.add(conn, uid, out.dialogue_id, now + out.after)
             elif isinstance(out, DialogueEnded) and out.completed:
                 await progress.mark_completed(conn, uid, out.dialogue_id, now)
+                # Work the coach set out moves on (and is done after its last session).
+                await assignments.session_done(conn, uid, out.dialogue_id, now)
         module = svc.library.module_of(new.dialogue) if new.dialogue else None
         if module and module != client.module:
             await clients.update(conn, uid, module=module)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from bot.core import age, coach_channel, conversation, menu, texts
+from bot.core import age, assigned, coach_channel, conversation, menu, texts
 from bot.core.conversation import DEEPLINK_VAR, StepResult
 from bot.core.helplines import ERASE_ASK, ERASE_CHAT, WIPE_OFFER
 from bot.edge.sender import send_text
@@ -28,7 +28,9 @@ async def show_menu(svc: Services, bot: Any, client: Client, intro: str | None =
         return
     state = conversation.current_state(svc, client)
     text = texts.MENU_TITLE if intro is None else f"{intro}\n\n{texts.MENU_TITLE}"
-    rows = menu.menu_rows(svc.library, state, completed)
+    work = await assigned.open_for(svc, client.user_id)
+    first = assigned.menu_row(work) if work is not None else None
+    rows = menu.menu_rows(svc.library, state, completed, first)
     await send_text(svc, bot, client.chat_id, text, rows, user_id=client.user_id)
 
 
