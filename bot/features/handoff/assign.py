@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "as:"
 CLIENT_PREFIX = "jc:"
-_COACH_RE = re.compile(r"^as:([mbokwtx]):(\d{1,15})(?::([a-z0-9._-]{1,48}))?$")
+_COACH_RE = re.compile(r"^as:([mbokwtx]):(\d{1,15})(?::([a-z0-9._:-]{1,48}))?$")
 _WHEN_ITEM_RE = re.compile(r"^(nu|mo|wk):([a-z0-9._-]{1,44})$")
 _CLIENT_RE = re.compile(r"^jc:([cbd]):(\d{1,15})$")
 _ITEM_RE = re.compile(r"^(?:m\.([a-z0-9_-]{1,40})\.([1-3])|e\.([a-z0-9_-]{1,40}))$")
