@@ -430,3 +430,89 @@ async def test_cancelled_erased_and_blocked_messages_are_not_sent(world: World) 
             "SELECT status FROM scheduled_messages WHERE user_id = ?", (cor.id,)
         ) as cur:
             assert [r[0] for r in await cur.fetchall()] == ["failed"]
+
+
+async def test_a_blocked_or_erased_client_gets_no_work(world: World) -> None:
+    h = world.h
+    anna = await make_client(h, "Anna", at="20:00")
+    bram = await make_client(h, "Bram", at="20:00")
+    # Blocked: the line meets a 403, and the client is marked blocked like any other send.
+    world.sb.block(anna.id)
+    await set_out(world, "anna", ["Een oefening", "Rustig ademen", "Nu"])
+    async with world.svc.db.read() as conn:
+        row = await clients.get(conn, anna.id)
+    assert row is not None and not row.active and row.blocked_at is not None
+    assert not any("klaargezet" in plain(m) for m in world.sb.messages(anna.chat_id))
+    # A coach setting out work for a client known to have blocked the bot is told so.
+    picker = await set_out(world, "anna", ["Een oefening", "Rustig ademen", "Morgen"])
+    assert plain(picker) == assign.BLOCKED
+    # Erased: the work goes with the client, and the sweep finds nothing to send.
+    await set_out(world, "bram", ["Een oefening", "Rustig ademen", "Morgen"])
+    await privacy.erase_client(world.svc, world.bot, bram.id)
+    assert await current(world, bram.id) is None
+    await bram.settle()
+    await sweep_at(h, utc(2026, 11, 24, 19, 0))
+    assert await quiet(bram) == []
+
+
+async def test_private_chat_fallback_later_by_reply_and_work_with_a_typed_date(
+    sandbox: Any, tmp_path: Any
+) -> None:
+    from tests.harness import Harness
+    from tests.test_handoff import _config
+
+    coach_user = sandbox.add_user("Sanne")
+    h = Harness(sandbox, tmp_path, _config(coach_user.id, 0))
+    await h.start()
+    try:
+        sb, cid = sandbox, coach_user.id
+        anna = await make_client(h, "Anna", at="20:00")
+        await ask_coach(anna, "Anna wil praten")
+        await anna.send("Tot wanneer?")
+        copy = await eventually(
+            lambda: next((m for m in sb.messages(cid) if plain(m) == "Tot wanneer?"), None)
+        )
+        await sb.send_text(cid, "/later morgen 09:00 Tot morgen!", reply_to=copy["message_id"])
+        await eventually(
+            lambda: any(
+                "🕒 Gepland voor Anna: morgen om 09:00" in t for t in texts_of(sb.messages(cid))
+            )
+        )
+        await sb.send_text(cid, "/later 09:00 zonder reply")
+        await eventually(lambda: any(later.WHERE in t for t in texts_of(sb.messages(cid))))
+
+        await sb.send_text(cid, "/client anna")
+        card = await eventually(
+            lambda: next(
+                (m for m in reversed(sb.messages(cid)) if "🧾 Anna" in plain(m) and buttons(m)),
+                None,
+            )
+        )
+        data = next(d for t, d in buttons(card) if "Werk klaarzetten" in t)
+        await sb.press(cid, cid, card["message_id"], data)
+        picker = await eventually(
+            lambda: next((m for m in sb.messages(cid) if PICKER in plain(m)), None)
+        )
+
+        def fresh() -> dict[str, Any]:
+            return next(m for m in sb.messages(cid) if m["message_id"] == picker["message_id"])
+
+        for label in ("Een oefening", "Rustig ademen"):
+            shown = plain(fresh())
+            data = next(d for t, d in buttons(fresh()) if label in t)
+            await sb.press(cid, cid, picker["message_id"], data)
+            await eventually(lambda shown=shown: plain(fresh()) != shown)
+        await sb.send_text(cid, "30-11", reply_to=picker["message_id"])
+        done = await eventually(
+            lambda: next(
+                (m for m in sb.messages(cid) if "📚 Klaargezet voor Anna" in plain(m)), None
+            )
+        )
+        assert "ma 30 nov om 20:00" in plain(done)
+        # Neither the date nor anything else reached Anna; the message comes at 09:00 tomorrow.
+        assert await quiet(anna) == []
+        await sweep_at(h, utc(2026, 11, 24, 8, 0))
+        got = await anna.expect_text("Tot morgen!")
+        assert plain(got) == "💬 Je coach\nTot morgen!"
+    finally:
+        await h.stop()
