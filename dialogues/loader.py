@@ -903,13 +903,18 @@ def _load_reflections(data: Any, file: str, library: Library, problems: list[Pro
             problems.append(error("E002", file, line, "a question needs id, module, source, text"))
             continue
         problems += _unknown_keys(
-            item, {"id", "module", "source", "text", "notes"}, file, "the question"
+            item, {"id", "module", "source", "text", "only_when_safe", "notes"}, file, "the question"
         )
         try:
             qid = _need(item, "id", str, file, "the question")
             module = _need(item, "module", str, file, "the question")
             source = _need(item, "source", str, file, "the question")
             text = _need(item, "text", str, file, "the question")
+            only_when_safe = item.get("only_when_safe", False)
+            if not isinstance(only_when_safe, bool):
+                raise _Problem(
+                    error("E002", file, line, "only_when_safe is true or false", "Write: true")
+                )
         except _Problem as exc:
             problems.append(exc.problem)
             continue
@@ -917,7 +922,9 @@ def _load_reflections(data: Any, file: str, library: Library, problems: list[Pro
             problems.append(error("E004", file, line, f"the question id '{qid}' is used twice"))
             continue
         seen.add(qid)
-        out.append(ReflectionQuestion(qid, module, source, text.strip(), line, file))
+        out.append(
+            ReflectionQuestion(qid, module, source, text.strip(), line, file, only_when_safe)
+        )
     library.reflection_questions = tuple(out)
 
 

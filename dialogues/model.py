@@ -172,6 +172,9 @@ class ReflectionQuestion:
     text: str
     line: int = 1
     file: str = ""
+    # About the partner as one side of a pattern, or about speaking up or a boundary: asked only
+    # of a client who said in the safety questions that they feel safe with their partner.
+    only_when_safe: bool = False
 
 
 @dataclass

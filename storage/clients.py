@@ -182,6 +182,12 @@ async def count(conn: aiosqlite.Connection) -> int:
     return int(row[0])
 
 
+async def every(conn: aiosqlite.Connection) -> list[Client]:
+    """Every client, by user id (for the coaches' weekly digest)."""
+    rows = await fetch_all(conn, "SELECT * FROM clients ORDER BY user_id")
+    return [_from_row(r) for r in rows]
+
+
 async def _update_one(
     conn: aiosqlite.Connection, user_id: int, sql: str, params: tuple[object, ...]
 ) -> None:

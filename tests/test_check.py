@@ -48,6 +48,7 @@ EXPECTED: dict[str, list[tuple[str, int]]] = {
     "warnings": [("W003", 1), ("W006", 7)],
     "keep_and_scores": [("E004", 11), ("E002", 25), ("W007", 17), ("E019", 19)],
     "linkable": [("E021", 6), ("E002", 6)],
+    "reflection_flag": [("E002", 7)],
 }
 
 

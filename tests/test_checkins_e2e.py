@@ -10,15 +10,26 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from PIL import Image
 
-from bot.core import conversation, schedule
+from bot.core import conversation, schedule, texts
 from bot.core.helplines import SAFETY_FOLLOWUP
 from bot.features.checkins import sweep as checkins
 from bot.features.checkins.sweep import SweepReport
 from bot.features.crisis import answer as crisis
 from dialogues import State
-from storage import clients, followups, handoffs, journal, moods, notices, reflections, schedules
+from storage import (
+    clients,
+    followups,
+    handoffs,
+    journal,
+    moods,
+    notices,
+    pins,
+    reflections,
+    schedules,
+)
 from tests.harness import Harness, Person, buttons, onboard, plain
 from tests.test_chart import measured_moods
 
@@ -35,6 +46,7 @@ async def make_client(
     at: str = "20:00",
     consent: bool = True,
     module: str | None = None,
+    safety: str | None = "veilig",
 ) -> Person:
     """A client as onboarding leaves them: consent, age ok, the check-in time chosen."""
     person = h.person(name)
@@ -57,7 +69,9 @@ async def make_client(
             await clients.set_consent(conn, person.id, "kennismaking@1", now)
         await schedule.apply_onboarding_choice(svc, conn, person.id, at, now)
         # What the onboarding's safety screen leaves behind (dialogues/scripts/veiligheid.yaml).
-        answers = {"toestemming": "ja" if consent else "nee", "veiligheid": "veilig"}
+        answers = {"toestemming": "ja" if consent else "nee"}
+        if safety is not None:
+            answers["veiligheid"] = safety
         await clients.save_state(conn, person.id, State.idle(answers).to_json())
     return person
 
@@ -331,6 +345,62 @@ async def test_discreet_mode_starts_with_a_neutral_line(harness: Harness) -> Non
     assert checkins_in(h, anna) == 1
 
 
+async def test_discreet_mode_holds_back_a_followup_and_a_pin_until_the_tap(
+    harness: Harness,
+) -> None:
+    """A follow-up quotes the client's own step and a pinned sentence opens it: on a locked
+    screen a discreet client's phone shows only the neutral line."""
+    h = harness
+    anna = await make_client(h, "Anna")
+    followup = "stap-terug"
+    assert followup in checkins.followup_targets(h.services)
+    due = h.clock.now() + timedelta(hours=5)
+    async with h.services.db.transaction() as conn:
+        await clients.update(conn, anna.id, discreet=1)
+        await followups.add(conn, anna.id, followup, due)
+        await pins.put(conn, anna.id, "Let op wat je lijf doet", 1, h.clock.now())
+    report = await sweep_at(h, due)
+    assert report.get("followup", "sent") == 1
+    got = await anna.settle()
+    assert [plain(m) for m in got] == [checkins.DISCREET_LINE]
+    assert conversation.current_state(h.services, await client_row(h, anna.id)).dialogue is None
+    await anna.press(checkins.DISCREET_BUTTON)
+    after = " ".join(plain(m) for m in await anna.settle())
+    assert "Let op wat je lijf doet" in after and "zoals beloofd" in after
+
+
+async def test_discreet_mode_holds_back_the_safety_followup_until_the_tap(
+    harness: Harness,
+) -> None:
+    h = harness
+    anna = await make_client(h, "Anna")
+    due = crisis.followup_at(h.clock.now(), "Europe/Amsterdam")
+    async with h.services.db.transaction() as conn:
+        await clients.update(conn, anna.id, discreet=1)
+        await followups.add(conn, anna.id, SAFETY_FOLLOWUP, due)
+    report = await sweep_at(h, due + timedelta(seconds=30))
+    assert report.get("safety_followup", "sent") == 1
+    got = await anna.settle()
+    assert [plain(m) for m in got] == [checkins.DISCREET_LINE]
+    await anna.press(checkins.DISCREET_BUTTON)
+    check = await anna.expect_text("Hoe gaat het nu")
+    assert [label for label, _ in buttons(check)] == [checkins.SAFETY_BETTER, checkins.SAFETY_HEAVY]
+
+
+async def test_a_forged_discreet_followup_tap_starts_nothing(harness: Harness) -> None:
+    h = harness
+    anna = await make_client(h, "Anna")
+    await anna.send("/menu")
+    menu_message = (await anna.settle())[-1]
+    # A dialogue that exists but is no follow-up, and one that does not exist.
+    for forged in ("k:fu:veiligheidsplan", "k:fu:bestaat-niet"):
+        await anna.press_data(menu_message["message_id"], forged, forge=True)
+        got = await anna.settle()
+        assert any(texts.OLD_BUTTON in plain(m) for m in got), got
+        state = conversation.current_state(h.services, await client_row(h, anna.id))
+        assert state.dialogue is None
+
+
 async def _moods_for_week(h: Harness, user_id: int, scores: list[int | None]) -> None:
     """Moods at 20:00 Amsterdam on Monday 23 .. Sunday 29 November 2026."""
     async with h.services.db.transaction() as conn:
@@ -394,6 +464,37 @@ async def test_reflection_questions_do_not_repeat_within_eight_weeks(harness: Ha
     assert len(set(seen)) == 8, seen
     assert all(q in pool for q in seen)
     assert all(q in fitting for q in seen[: len(fitting)])
+
+
+@pytest.mark.parametrize("safety", ["onveilig", "onbekend", None])
+async def test_partner_questions_are_not_asked_of_a_client_who_is_not_safe(
+    harness: Harness, safety: str | None
+) -> None:
+    """A client who is not safe with their partner (or never said) gets no question that treats
+    the partner as one side of a pattern or invites a boundary or a talk; a safe client does."""
+    h = harness
+    library = h.services.library
+    only_safe = {q.id for q in library.reflection_questions if q.only_when_safe}
+    assert {"therapie-2", "optillen-11", "stokt-6"} <= only_safe
+    for module in ("therapie", "optillen", "stokt", "hunkeren", "binding"):
+        for who, screen in ((f"Sam {module}", safety), (f"Kim {module}", "veilig")):
+            person = await make_client(h, who, module=module, safety=screen)
+            sunday = utc(2026, 11, 29, 18, 0)
+            seen = []
+            for _ in range(12):
+                async with h.services.db.transaction() as conn:
+                    client = await clients.get(conn, person.id)
+                    assert client is not None
+                    qid = await checkins.pick_question(h.services, conn, client, sunday)
+                    assert qid is not None
+                    await reflections.mark_asked(conn, person.id, qid, sunday)
+                seen.append(qid)
+                sunday += timedelta(weeks=1)
+            if screen == "veilig":
+                if module != "binding":  # binding has one such question among six
+                    assert only_safe & set(seen), (module, seen)
+            else:
+                assert not only_safe & set(seen), (module, screen, seen)
 
 
 async def test_three_low_moods_bring_one_gentle_offer_a_week(harness: Harness) -> None:

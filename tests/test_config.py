@@ -84,6 +84,13 @@ def test_token_from_environment() -> None:
             "checkins.late_skip_hours: expected a number more than 0 and at most 24, got 0.0",
         ),
         ({"checkins": {"default_time": "25:00"}}, "checkins.default_time: '25:00' is not a time"),
+        ({"coach": {"digest_time": "8:30"}}, 'coach.digest_time: expected a time as "HH:MM"'),
+        ({"coach": {"digest_time": "24:00"}}, "coach.digest_time: '24:00' is not a time of day"),
+        (
+            {"coach": {"quiet_days": 0}},
+            "coach.quiet_days: expected a whole number from 1 to 365, got 0",
+        ),
+        ({"coach": {"quiet_days": 7.5}}, "coach.quiet_days: expected a whole number, got 7.5"),
         (
             {"checkins": {"reflection_day": "sunday"}},
             "checkins.reflection_day: 'sunday' is not one of",

@@ -64,6 +64,10 @@ class CoachConfig:
         "Je coach is er nu niet. Je bericht komt aan en je coach leest het zodra die er weer is."
     )
     reminder_hours: float = 4.0
+    # The weekly digest: Mondays at this time (in `timezone`); clients not seen for more than
+    # quiet_days are listed as quiet, with a button to send them a friendly message.
+    digest_time: str = "08:30"
+    quiet_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -219,6 +223,7 @@ NUMBER_RANGES: dict[str, tuple[float, float, bool]] = {
     "storage.retention_months": (1, 120, False),
     "storage.backup_days": (1, 3650, False),
     "coach.reminder_hours": (0, 720, True),
+    "coach.quiet_days": (1, 365, False),
     "clients.min_age": (12, 99, False),
     "checkins.late_skip_hours": (0, 24, True),
     "checkins.sweep_seconds": (1, 3600, False),
@@ -274,6 +279,7 @@ def _validate(cfg: Config) -> None:
         if day not in DAY_NAMES:
             raise ConfigError(f"coach.office_days: {day!r} is not one of {', '.join(DAY_NAMES)}")
     _check_zone("coach.timezone", cfg.coach.timezone)
+    _parse_hhmm("coach.digest_time", cfg.coach.digest_time)
     _check_zone("clients.default_timezone", cfg.clients.default_timezone)
     _parse_hhmm("checkins.default_time", cfg.checkins.default_time)
     _parse_hhmm("checkins.reflection_time", cfg.checkins.reflection_time)

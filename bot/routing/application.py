@@ -26,6 +26,7 @@ from bot.edge.webhook import WebhookServer
 from bot.features import privacy
 from bot.features.checkins import settings
 from bot.features.checkins import sweep as checkins
+from bot.features.digest import weekly as digest
 from bot.features.handoff import coach
 from bot.routing import handlers
 from dialogues import Library, check_library, load_library
@@ -116,6 +117,7 @@ def build_application(
     settings.register(app)
     privacy.register(app)
     checkins.register(app)
+    digest.register(app)
     handlers.register(app)
     return app
 

@@ -25,7 +25,7 @@ from typing import Any
 from telegram import InputFile, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, TypeHandler
 
-from bot.core import conversation, due_work, flow, menu
+from bot.core import conversation, due_work, flow, menu, texts
 from bot.core.helplines import SAFETY_FOLLOWUP, crisis_message
 from bot.core.schedule import (
     local_moment,
@@ -55,7 +55,10 @@ CB_CHECKIN = "k:ci"
 CB_REFLECTION = "k:rf"
 CB_SAFE_BETTER = "k:sf:beter"
 CB_SAFE_HEAVY = "k:sf:zwaar"
-CB_PATTERN = r"^k:(ci|rf|sf:beter|sf:zwaar)$"
+# Discreet mode: the tap that opens a follow-up (with its dialogue id) or the next-day safety check.
+CB_FOLLOWUP = "k:fu:"
+CB_SAFE_SHOW = "k:sv"
+CB_PATTERN = r"^k:(ci|rf|sv|sf:beter|sf:zwaar|fu:[a-z0-9-]{1,24})$"
 
 LOW_MOOD = 2
 LOW_MOOD_RUN = 3
@@ -416,6 +419,11 @@ async def _deliver(svc: Services, bot: Any, job: _Job) -> str:
         client = await clients.get(conn, job.user_id)
     if client is None or not client.active:
         return "skipped"
+    if client.discreet and job.kind == "safety_followup":
+        # Only a neutral line can show on a locked screen; the question comes after the tap.
+        rows = [[(DISCREET_BUTTON, CB_SAFE_SHOW)]]
+        await send_text(svc, bot, client.chat_id, DISCREET_LINE, rows, user_id=client.user_id)
+        return "sent"
     if job.kind == "safety_followup":
         rows = [[(SAFETY_BETTER, CB_SAFE_BETTER), (SAFETY_HEAVY, CB_SAFE_HEAVY)]]
         await send_text(svc, bot, client.chat_id, SAFETY_TEXT, rows, user_id=client.user_id)
@@ -424,12 +432,16 @@ async def _deliver(svc: Services, bot: Any, job: _Job) -> str:
     if not _idle_enough(svc, client):
         return "skipped"
     before = conversation.current_state(svc, client)
-    if job.kind == "followup":
-        await _start(svc, bot, client, job.dialogue_id)
-    elif client.discreet:
-        data = CB_CHECKIN if job.kind == "checkin" else CB_REFLECTION
+    if client.discreet:
+        # A follow-up quotes the client's own words, and a pinned sentence opens it: both wait
+        # for the tap, like the check-in and the reflection.
+        data = {"checkin": CB_CHECKIN, "reflection": CB_REFLECTION}.get(
+            job.kind, f"{CB_FOLLOWUP}{job.dialogue_id}"
+        )
         rows = [[(DISCREET_BUTTON, data)]]
         await send_text(svc, bot, client.chat_id, DISCREET_LINE, rows, user_id=client.user_id)
+    elif job.kind == "followup":
+        await _start(svc, bot, client, job.dialogue_id)
     elif job.kind == "checkin":
         await _start(svc, bot, client, job.dialogue_id)
     else:
@@ -466,8 +478,15 @@ def pick_checkin(svc: Services, user_id: int, day: date) -> str:
 
 
 async def pick_question(svc: Services, conn: Any, client: Client, now: datetime) -> str | None:
-    """A reflection question for the client's module (or 'any'), not asked in eight weeks."""
+    """A reflection question for the client's module (or 'any'), not asked in eight weeks.
+
+    A question about the partner as one side of a pattern, or about speaking up, is only for a
+    client who said in the safety questions that they feel safe with their partner.
+    """
     questions = svc.library.reflection_questions
+    safe = conversation.current_state(svc, client).vars.get(conversation.SAFETY_VAR) == "veilig"
+    if not safe:
+        questions = tuple(q for q in questions if not q.only_when_safe)
     if not questions:
         return None
     recent = await reflections.asked_since(conn, client.user_id, now - QUESTION_REPEAT_AFTER)
@@ -558,12 +577,31 @@ async def on_button(update: Update, context: Context) -> None:
         await _start(svc, bot, client, pick_checkin(svc, client.user_id, day))
     elif data == CB_REFLECTION:
         await send_reflection(svc, bot, client)
+    elif data.startswith(CB_FOLLOWUP):
+        dialogue_id = data.removeprefix(CB_FOLLOWUP)
+        if dialogue_id in followup_targets(svc):
+            await _start(svc, bot, client, dialogue_id)
+        else:  # forged, or a dialogue that is no longer a follow-up
+            await flow.show_menu(svc, bot, client, texts.OLD_BUTTON)
+    elif data == CB_SAFE_SHOW:
+        rows = [[(SAFETY_BETTER, CB_SAFE_BETTER), (SAFETY_HEAVY, CB_SAFE_HEAVY)]]
+        await send_text(svc, bot, client.chat_id, SAFETY_TEXT, rows, user_id=client.user_id)
     elif data == CB_SAFE_BETTER:
         await send_text(svc, bot, client.chat_id, SAFETY_BETTER_REPLY, user_id=client.user_id)
     elif data == CB_SAFE_HEAVY:
         country = client.country if client.country in ("nl", "be") else None
         text = f"{crisis_message(country, None)}\n\n{SAFETY_HEAVY_COACH}"  # type: ignore[arg-type]
         await send_text(svc, bot, client.chat_id, text, user_id=client.user_id)
+
+
+def followup_targets(svc: Services) -> set[str]:
+    """The dialogues some dialogue schedules as a follow-up: the only ones a discreet tap opens."""
+    return {
+        node.dialogue
+        for dialogue in svc.library.dialogues.values()
+        for node in dialogue.nodes.values()
+        if node.after_hours is not None and node.dialogue in svc.library.dialogues
+    }
 
 
 async def after_update(update: Update, context: Context) -> None:

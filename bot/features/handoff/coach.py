@@ -70,8 +70,8 @@ REOPENED = "Het gesprek was gesloten en is weer geopend. Geef terug met de knopp
 UNKNOWN_COMMAND = (
     "Coach-commando's: /open (wie wacht er), /client NAAM (de kaart van een cliënt), "
     "/sjablonen (opgeslagen antwoorden), /vastzetten ZIN en /later 18:30 TEKST (in het topic "
-    "van een cliënt; /later alleen toont wat gepland staat) en /afwezig (afwezigheid). "
-    "Werk klaarzetten: de knop 📚 op de kaart."
+    "van een cliënt; /later alleen toont wat gepland staat), /overzicht (het weekoverzicht) en "
+    "/afwezig (afwezigheid). Werk klaarzetten: de knop 📚 op de kaart."
 )
 AWAY_USAGE = (
     "Gebruik: <code>/afwezig 14-12</code> (de dag dat je terug bent), eventueel met een eigen "

@@ -1,0 +1,1 @@
+"""The weekly digest for the coaches and /overzicht."""
