@@ -8,8 +8,6 @@ import html
 from datetime import datetime
 
 from bot.edge.sender import ButtonRows
-from bot.edge.services import Services
-from storage import assignments
 from storage.assignments import Assignment
 
 # Client buttons (their private chat): show the offer, begin the next session, decline.
@@ -33,13 +31,6 @@ MENU_LABEL_MAX = 48
 def visible(found: Assignment | None, now: datetime) -> bool:
     """Whether the client sees this work: open, and its start day has come."""
     return found is not None and found.status == "open" and found.start_at <= now
-
-
-async def open_for(svc: Services, user_id: int) -> Assignment | None:
-    """The client's open assignment once its start has come (else None)."""
-    async with svc.db.read() as conn:
-        found = await assignments.current(conn, user_id)
-    return found if found is not None and visible(found, svc.clock.now()) else None
 
 
 def menu_row(found: Assignment) -> tuple[str, str]:

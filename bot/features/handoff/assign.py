@@ -370,11 +370,12 @@ async def _count_step(
 ) -> None:
     module = next((m for m in svc.library.menu.modules if m.id == module_id), None)
     first = resolve(svc, f"m.{module_id}.1", completed)
-    if module is None or first is None:
+    widest = resolve(svc, f"m.{module_id}.{MAX_SESSIONS}", completed)
+    if module is None or first is None or widest is None:
         await _answer(svc, query, UNKNOWN_ITEM)
         return
     await _answer(svc, query)
-    most = len(resolve(svc, f"m.{module_id}.{MAX_SESSIONS}", completed).sessions)  # type: ignore[union-attr]
+    most = len(widest.sessions)
     counts = [
         (f"{n} sessie{'s' if n > 1 else ''}", f"{PREFIX}w:{uid}:m.{module_id}.{n}")
         for n in range(1, most + 1)
