@@ -49,8 +49,6 @@ MAX_SESSIONS = 3
 DAY_START = time(8, 0)
 DAY_END = time(22, 0)
 BATCH = 100
-ASKING_KEY = "assign.asking"
-ASKING_MAX = 200
 
 # --- what coaches read (Dutch) --------------------------------------------------------------
 ONLY_COACHES = "Alleen coaches kunnen dit."
@@ -242,9 +240,22 @@ def _coach_chat(svc: Services, message: Message | None, coach_id: int) -> bool:
     return in_group or (message.chat.type == "private" and message.chat_id == coach_id)
 
 
-def _asking(svc: Services) -> dict[tuple[int, int], tuple[int, str]]:
-    asking: dict[tuple[int, int], tuple[int, str]] = svc.scratch.setdefault(ASKING_KEY, {})
-    return asking
+def _asked(replied: Message, bot_id: int) -> tuple[int, str] | None:
+    """The client and item a "wanneer?" question of ours is about, read from its own "Nu"
+    button (Telegram sends the replied message along; nothing kept in memory, so a restart
+    loses nothing); None for any other message."""
+    author = replied.from_user
+    if author is None or author.id != bot_id or replied.reply_markup is None:
+        return None
+    for row in replied.reply_markup.inline_keyboard:
+        for button in row:
+            match = _COACH_RE.match(str(button.callback_data or ""))
+            if match is None or match.group(1) != "t":
+                continue
+            when = _WHEN_ITEM_RE.match(match.group(3) or "")
+            if when is not None:
+                return int(match.group(2)), when.group(2)
+    return None
 
 
 async def _answer(svc: Services, query: Any, text: str | None = None) -> None:
@@ -346,10 +357,6 @@ async def on_coach_button(svc: Services, bot: Any, query: Any, data: str) -> Non
             [("← Terug", f"{PREFIX}b:{uid}")],
         ]
         await _edit(svc, message, PICK_WHEN.format(title=html.escape(work.title), name=name), rows)
-        asking = _asking(svc)
-        asking[(message.chat_id, message.message_id)] = (uid, extra)
-        while len(asking) > ASKING_MAX:
-            asking.pop(next(iter(asking)))
     elif action == "t":
         when = _WHEN_ITEM_RE.match(extra)
         if when is None:
@@ -362,7 +369,6 @@ async def on_coach_button(svc: Services, bot: Any, query: Any, data: str) -> Non
         confirmation = await set_out(svc, bot, client, coach_id, when.group(2), day)
         await _answer(svc, query, None if confirmation.startswith("📚") else confirmation)
         await _edit(svc, message, confirmation, None)
-        _asking(svc).pop((message.chat_id, message.message_id), None)
 
 
 async def _count_step(
@@ -433,14 +439,13 @@ async def on_reply(svc: Services, bot: Any, message: Message) -> bool:
     sender = message.from_user
     if replied is None or sender is None or not svc.config.is_coach(sender.id):
         return False
-    pending = _asking(svc).get((message.chat_id, replied.message_id))
+    pending = _asked(replied, bot.id)
     if pending is None:
         return False
     uid, item = pending
     async with svc.db.read() as conn:
         client = await clients.get(conn, uid)
     if client is None:
-        _asking(svc).pop((message.chat_id, replied.message_id), None)
         await _say(svc, bot, message, GONE)
         return True
     zone = zone_or_default(client.timezone, svc.config.clients.default_timezone)
@@ -456,7 +461,6 @@ async def on_reply(svc: Services, bot: Any, message: Message) -> bool:
     if day > today + timedelta(days=366):
         await _say(svc, bot, message, FAR_DATE)
         return True
-    _asking(svc).pop((message.chat_id, replied.message_id), None)
     confirmation = await set_out(svc, bot, client, sender.id, item, day)
     await _say(svc, bot, message, confirmation)
     try:
