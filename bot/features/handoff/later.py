@@ -228,6 +228,9 @@ async def on_button(svc: Services, bot: Any, query: Any, data: str) -> None:
 async def send_due(svc: Services, bot: Any, now: datetime, relay: Relay) -> None:
     """The sweep's step: claim each due message (once), then send it as the coach's."""
     claimed = []
+    async with svc.db.read() as conn:
+        if not await scheduled_messages.due(conn, now, 1):
+            return  # most passes: a read, and the write lock stays free
     async with svc.db.transaction() as conn:
         for item in await scheduled_messages.due(conn, now, BATCH):
             if await scheduled_messages.claim(conn, item.id, now):
