@@ -334,7 +334,16 @@ async def test_a_message_for_later_is_sent_once_at_its_time(world: World) -> Non
     assert await quiet(anna) == []
     sent = [m for m in sb.messages(anna.chat_id) if "hoe ging het" in plain(m)]
     assert len(sent) == 1
-    await eventually(lambda: later.SENT_NOTE in texts_of(world.in_topic(thread)))
+    note = "🕒 Gepland bericht verstuurd:\nHoi Anna, hoe ging het\nvandaag?"
+    placed = await eventually(
+        lambda: next((m for m in world.in_topic(thread) if plain(m) == note), None)
+    )
+    assert [plain(m) for m in world.in_topic(thread)].count(note) == 1
+    # Anna's reaction on it shows on that line in the topic, as for any coach message.
+    sb.react(anna.id, anna.chat_id, got["message_id"], "🙏")
+    await eventually(
+        lambda: [r["key"] for r in sb.reactions(group, placed["message_id"])] == ["🙏"]
+    )
     # The client's answer reaches the coach, as after any coach message.
     await anna.send("Best goed eigenlijk")
     await eventually(lambda: "✉️ Anna\nBest goed eigenlijk" in texts_of(world.in_topic(thread)))

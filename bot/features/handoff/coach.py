@@ -33,7 +33,7 @@ from bot.edge.services import Services, services
 from bot.features.handoff import assign, later, lookup, pinning, saved
 from bot.features.handoff import client as client_side
 from bot.features.handoff.client import CLIENT_CANCEL, CLIENT_PLAIN
-from storage import clients, handoffs, notices, progress
+from storage import clients, handoffs, links, notices, progress
 from storage.clients import Client
 
 log = logging.getLogger(__name__)
@@ -117,8 +117,9 @@ def parse_return_date(arg: str, today: date) -> date | None:
 # --- relaying a coach's message -------------------------------------------------------------
 
 
-async def _copy(svc: Services, uid: int, make: Any) -> str | None:
-    """One copyMessage to the client: None when it arrived, else the line for the coach."""
+async def _copy(svc: Services, uid: int, make: Any) -> tuple[str | None, int | None]:
+    """One copyMessage to the client: (None, its message id) when it arrived, else (the line
+    for the coach, None)."""
     refused = False
 
     async def attempt() -> Any:
@@ -127,9 +128,23 @@ async def _copy(svc: Services, uid: int, make: Any) -> str | None:
         refused = copied is None
         return copied
 
-    if await call(svc, "copyMessage", attempt, user_id=uid) is not None:
-        return None
-    return NOT_COPIED if refused else NOT_DELIVERED
+    copied = await call(svc, "copyMessage", attempt, user_id=uid)
+    if copied is not None:
+        return None, int(copied.message_id)
+    return (NOT_COPIED if refused else NOT_DELIVERED), None
+
+
+async def _link_out(
+    svc: Services, client: Client, message: Message, client_message_id: int
+) -> None:
+    """The coach's message and the client's copy of it, linked for reactions both ways."""
+    await coach_channel.link_messages(
+        svc,
+        client.user_id,
+        links.OUT,
+        client_message_id,
+        [(message.chat_id, message.message_id)],
+    )
 
 
 async def _deliver_to_client(
@@ -142,11 +157,14 @@ async def _deliver_to_client(
         body = f"{COACH_LABEL}\n{message.text_html}"
         if len(body) <= TEXT_MAX:
             sent = await send_text(svc, bot, target, body, user_id=uid)
-            return None if sent is not None else NOT_DELIVERED
+            if sent is None:
+                return NOT_DELIVERED
+            await _link_out(svc, client, message, sent.message_id)
+            return None
     elif coach_channel.captioned(message):
         caption = f"{COACH_LABEL}\n{message.caption_html}" if message.caption else COACH_LABEL
         if len(caption) <= CAPTION_MAX:
-            return await _copy(
+            problem, copied_id = await _copy(
                 svc,
                 uid,
                 lambda: bot.copy_message(
@@ -157,13 +175,18 @@ async def _deliver_to_client(
                     parse_mode=ParseMode.HTML,
                 ),
             )
+            if copied_id is not None:
+                await _link_out(svc, client, message, copied_id)
+            return problem
     # Stickers, video notes, locations, or a text too long for the label: label, then the copy.
     label = await send_text(svc, bot, target, f"{COACH_LABEL} stuurt je:", user_id=uid)
     if label is None:
         return NOT_DELIVERED
-    problem = await _copy(
+    problem, copied_id = await _copy(
         svc, uid, lambda: bot.copy_message(target, message.chat_id, message.message_id)
     )
+    if copied_id is not None:
+        await _link_out(svc, client, message, copied_id)
     if problem is not None:
         # No label left hanging over nothing: the client sees no trace of what did not come.
         try:
@@ -173,10 +196,15 @@ async def _deliver_to_client(
     return problem
 
 
-async def _deliver_text(svc: Services, bot: Any, client: Client, text_html: str) -> str | None:
-    """A text of the coach's (a saved reply) to the client with the "je coach" label."""
+async def _deliver_text(
+    svc: Services, bot: Any, client: Client, text_html: str, delivered: list[int] | None
+) -> str | None:
+    """A text of the coach's (a saved reply) to the client with the "je coach" label; its
+    message id goes into `delivered` (for the caller to link to what the coach sees of it)."""
     body = f"{COACH_LABEL}\n{text_html}"
     sent = await send_text(svc, bot, client.chat_id, body, user_id=client.user_id)
+    if sent is not None and delivered is not None:
+        delivered.append(sent.message_id)
     return None if sent is not None else NOT_DELIVERED
 
 
@@ -188,9 +216,11 @@ async def relay_to_client(
     coach_id: int,
     *,
     text_html: str | None = None,
+    delivered: list[int] | None = None,
 ) -> str | None:
     """Send a coach's message (or, without one, `text_html`) to one client; returns a line for
-    the coach when it did not go."""
+    the coach when it did not go. A coach's message is linked to the client's copy for
+    reactions here; for `text_html` the copy's message id goes into `delivered`."""
     async with svc.db.read() as conn:
         client = await clients.get(conn, user_id)
     if client is None:
@@ -211,7 +241,7 @@ async def relay_to_client(
     if message is not None:
         problem = await _deliver_to_client(svc, bot, client, message)
     else:
-        problem = await _deliver_text(svc, bot, client, text_html or "")
+        problem = await _deliver_text(svc, bot, client, text_html or "", delivered)
     if problem is not None:
         async with svc.db.read() as conn:
             fresh = await clients.get(conn, user_id)

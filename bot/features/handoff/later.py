@@ -30,7 +30,7 @@ from bot.core.schedule import local_moment, zone_or_default
 from bot.edge.sender import ButtonRows, call, keyboard
 from bot.edge.services import Services, services
 from bot.features.handoff.when import moment_words, parse_day, parse_time
-from storage import clients, handoffs
+from storage import clients, handoffs, links
 from storage import scheduled as scheduled_messages
 from storage.clients import Client
 
@@ -69,7 +69,8 @@ NONE_PENDING = "Er staat niets gepland voor {name}.\n" + USAGE
 LIST_HEAD = "🕒 Gepland voor {name}:"
 CANCELLED = "Geannuleerd."
 NOT_PENDING = "Dit bericht is al verstuurd of geannuleerd."
-SENT_NOTE = "🕒 Je geplande bericht is verstuurd."
+SENT_NOTE = "🕒 Gepland bericht verstuurd:\n{text}"
+NOTE_TEXT_MAX = 3500
 FAILED_NOTE = "🕒 Je geplande bericht is niet verstuurd. {why}"
 LATE_WHY = "De bot kon het niet op tijd sturen; stuur het gerust opnieuw."
 
@@ -240,12 +241,19 @@ async def send_due(svc: Services, bot: Any, now: datetime, relay: Relay) -> None
             client = await clients.get(conn, item.user_id)
         if client is None:
             continue  # erased meanwhile: its row went with the client
+        delivered: list[int] = []
         if now - item.send_at > LATE_LIMIT:
             problem: str | None = LATE_WHY
         else:
             async with svc.client_lock(item.user_id):
                 problem = await relay(
-                    svc, bot, item.user_id, None, item.created_by, text_html=html.escape(item.text)
+                    svc,
+                    bot,
+                    item.user_id,
+                    None,
+                    item.created_by,
+                    text_html=html.escape(item.text),
+                    delivered=delivered,
                 )
         async with svc.db.transaction() as conn:
             await scheduled_messages.finish(
@@ -259,11 +267,18 @@ async def send_due(svc: Services, bot: Any, now: datetime, relay: Relay) -> None
             client = await clients.get(conn, item.user_id)
         if client is None:
             continue
-        note = SENT_NOTE if problem is None else FAILED_NOTE.format(why=problem)
+        if problem is None:
+            note = SENT_NOTE.format(text=html.escape(item.text[:NOTE_TEXT_MAX]))
+        else:
+            note = FAILED_NOTE.format(why=problem)
         try:
-            await coach_channel.say_to_coaches(svc, bot, client, note)
+            placed = await coach_channel.say_to_coaches(svc, bot, client, note)
         except TelegramError:
             log.info("could not tell the coaches about a scheduled message")
+            continue
+        if problem is None and delivered:
+            # The client's reaction on it shows on this note, as on a message typed then.
+            await coach_channel.link_messages(svc, item.user_id, links.OUT, delivered[0], placed)
 
 
 def register(app: Any, relay: Relay) -> None:
