@@ -13,7 +13,7 @@ from typing import Any
 from sandbox.html import HtmlError, add_bot_commands, parse_html, strip_text
 from sandbox.media import image_size
 from sandbox.spec import UploadedFile
-from sandbox.state import DEFAULT_UPDATES, Chat, Topic, World
+from sandbox.state import DEFAULT_UPDATES, SERVICE_KEYS, Chat, Topic, World
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -570,6 +570,38 @@ class BotApi:
         """Telegram lets a bot delete a message only while it is less than 48 hours old."""
         return time.time() - float(message.get("date", 0)) < DELETE_WINDOW
 
+    # -- reactions --------------------------------------------------------------------------
+
+    async def m_setMessageReaction(self, params: dict[str, Any]) -> Any:
+        chat = self._chat(params)
+        self._writable(chat)
+        msg = self._message(chat, params["message_id"], "message to react not found")
+        if any(k in msg for k in SERVICE_KEYS):
+            raise bad("message can't be reacted to")
+        reaction = check_reaction(params.get("reaction") or [], self.world.reaction_emoji)
+        if len(reaction) > 1:
+            # "as non-premium users, bots can set up to one reaction per message"
+            raise violation(
+                f"REACTIONS_TOO_MANY: a bot sets at most one reaction, got {len(reaction)}"
+            )
+        for r in reaction:
+            if r["type"] == "paid":
+                raise violation("REACTION_INVALID: paid reactions can't be used by bots")
+            if r["type"] == "emoji" and chat.available_reactions is not None:
+                if r["emoji"] not in chat.available_reactions:
+                    raise bad("REACTION_INVALID")  # allowed by Telegram, not by this chat
+            if r["type"] == "custom_emoji":
+                present = {
+                    x.get("custom_emoji_id")
+                    for who in chat.reactions.get(msg["message_id"], {}).values()
+                    for x in who
+                }
+                if r["custom_emoji_id"] not in present:
+                    raise bad("REACTION_INVALID")  # neither on the message nor allowed here
+        # Telegram sends no message_reaction update for reactions set by bots.
+        chat.set_reaction(msg["message_id"], "bot", reaction)
+        return True
+
     # -- callback queries -------------------------------------------------------------------
 
     async def m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
@@ -648,6 +680,10 @@ class BotApi:
         info = chat.to_json()
         if chat.type == "private" and chat.user is not None and chat.user.username:
             info["username"] = chat.user.username
+        if chat.available_reactions is not None:
+            info["available_reactions"] = [
+                {"type": "emoji", "emoji": e} for e in sorted(chat.available_reactions)
+            ]
         info.update(
             {
                 "accent_color_id": 0,
@@ -818,6 +854,30 @@ def _guess_mime(kind: str, mime: str, data: bytes) -> str:
     if data.startswith(b"%PDF"):
         return "application/pdf"
     return {"voice": "audio/ogg", "sticker": "image/webp"}.get(kind, "application/octet-stream")
+
+
+def check_reaction(
+    reaction: list[dict[str, Any]], standard: frozenset[str]
+) -> list[dict[str, Any]]:
+    """ReactionTypes as Telegram reads them: the "type" decides which fields belong (the union
+    check alone would take {"type": "emoji"} for a ReactionTypePaid), and an emoji must be one
+    of the standard set the specification lists."""
+    shapes = {
+        "emoji": {"type", "emoji"},
+        "custom_emoji": {"type", "custom_emoji_id"},
+        "paid": {"type"},
+    }
+    out: list[dict[str, Any]] = []
+    for r in reaction:
+        shape = shapes.get(r.get("type", ""))
+        if shape is None:
+            raise violation(f"REACTION_INVALID: unknown reaction type {r.get('type')!r}")
+        if set(r) != shape:
+            raise violation(f"can't parse ReactionType: a {r['type']} reaction has {sorted(shape)}")
+        if r["type"] == "emoji" and r["emoji"] not in standard:
+            raise violation(f"REACTION_INVALID: {r['emoji']!r} is not a standard reaction emoji")
+        out.append(dict(r))
+    return out
 
 
 def _bot_admin(bot: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ class Sandbox(Protocol):
 
     def add_user(self, *args: Any, **kwargs: Any) -> Any: ...
     def press(self, *args: Any, **kwargs: Any) -> Any: ...
+    def react(self, *args: Any, **kwargs: Any) -> Any: ...
     def send_media(self, *args: Any, **kwargs: Any) -> Any: ...
     def send_text(self, *args: Any, **kwargs: Any) -> Any: ...
 
@@ -42,6 +43,7 @@ def people_routes(sb: Sandbox) -> list[web.RouteDef]:
         web.get("/api/chats/{chat_id}/events", handlers.events),
         web.post("/api/chats/{chat_id}/send", handlers.send),
         web.post("/api/chats/{chat_id}/press", handlers.press),
+        web.post("/api/chats/{chat_id}/react", handlers.react),
         web.get("/api/files/{file_id}", handlers.file),
     ]
 
@@ -165,7 +167,12 @@ class _People:
         out: list[dict[str, Any]] = []
         for mid in chat.changed_since(since):
             msg = chat.messages.get(mid)
-            out.append(msg if msg is not None else {"message_id": mid, "deleted": True})
+            if msg is None:
+                out.append({"message_id": mid, "deleted": True})
+                continue
+            # What the chat shows under the message (the Bot API's Message has no such field).
+            reactions = chat.reaction_summary(mid)
+            out.append({**msg, "reactions": reactions} if reactions else msg)
         return _json(
             {
                 "seq": chat.seq,
@@ -230,6 +237,20 @@ class _People:
                 }
             }
         )
+
+    async def react(self, request: web.Request) -> web.Response:
+        chat = self._chat(request)
+        body = await _body(request)
+        user_id = _int(body.get("user_id"), "user_id")
+        message_id = _int(body.get("message_id"), "message_id")
+        emoji = body.get("emoji")
+        if emoji is not None and not isinstance(emoji, str):
+            raise _fail(400, "emoji must be a string, or null to take the reaction away")
+        try:
+            self.sb.react(user_id, chat.id, message_id, emoji or None)
+        except ValueError as exc:
+            raise _fail(400, str(exc)) from None
+        return _json({"reactions": chat.reaction_summary(message_id)})
 
     async def file(self, request: web.Request) -> web.StreamResponse:
         stored = self.sb.world.files.get(request.match_info["file_id"])

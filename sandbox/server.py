@@ -19,7 +19,7 @@ from sandbox.faults import FaultInjector
 from sandbox.html import utf16_len
 from sandbox.people import people_routes
 from sandbox.spec import Spec, SpecError, UploadedFile
-from sandbox.state import Chat, SimUser, World
+from sandbox.state import SERVICE_KEYS, Chat, SimUser, World
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ class Sandbox:
         self.port = port
         bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 123456
         self.world = World(bot_id, bot_username, bot_first_name)
+        self.world.reaction_emoji = self.spec.reaction_emoji
         self.api = BotApi(self.world, self._webhook_changed)
         self.faults = FaultInjector()
         self.violations: list[dict[str, Any]] = []
@@ -485,6 +486,73 @@ class Sandbox:
         chat.mark_changed(message_id)
         self.world.push_update("edited_message", msg)
         return copy.deepcopy(msg)
+
+    def react(
+        self,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        reaction: str | list[Any] | None,
+    ) -> dict[str, Any] | None:
+        """A person sets their reaction on a message (an emoji, a list of emoji or ReactionType
+        dicts, or None / [] to take it away). Like Telegram, the bot gets a message_reaction
+        update only when its allowed_updates ask for one (a group's only because the bot is its
+        admin), and none when nothing changed. Returns the queued update, or None."""
+        chat = self.world.chat_for_person(user_id, chat_id)
+        msg = chat.messages.get(message_id)
+        if msg is None:
+            raise ValueError(f"message {message_id} does not exist in chat {chat.id}")
+        if any(k in msg for k in SERVICE_KEYS):
+            raise ValueError("service messages can't be reacted to")
+        items = [reaction] if isinstance(reaction, str) else list(reaction or [])
+        new: list[dict[str, Any]] = []
+        for item in items:
+            r = {"type": "emoji", "emoji": item} if isinstance(item, str) else dict(item)
+            if r.get("type") == "emoji":
+                if r.get("emoji") not in self.world.reaction_emoji:
+                    raise ValueError(f"{r.get('emoji')!r} is not a standard reaction emoji")
+                if (
+                    chat.available_reactions is not None
+                    and r["emoji"] not in chat.available_reactions
+                ):
+                    raise ValueError(f"{r['emoji']!r} is not allowed in chat {chat.id}")
+            elif r.get("type") != "custom_emoji" or not isinstance(r.get("custom_emoji_id"), str):
+                raise ValueError(f"a person reacts with an emoji or a custom emoji, not {r!r}")
+            if r not in new:
+                new.append(r)
+        if len(new) > 3:
+            raise ValueError("a person sets at most 3 reactions (Telegram Premium)")
+        who = str(user_id)
+        old = copy.deepcopy(chat.reactions.get(message_id, {}).get(who, []))
+        if old == new:
+            return None
+        chat.set_reaction(message_id, who, new)
+        return self.world.push_update(
+            "message_reaction",
+            {
+                "chat": chat.to_json(),
+                "message_id": message_id,
+                "user": self.world.user(user_id).to_json(),
+                "date": int(time.time()),
+                "old_reaction": old,
+                "new_reaction": new,
+            },
+        )
+
+    def reactions(self, chat_id: int, message_id: int) -> list[dict[str, Any]]:
+        """The reactions under a message: [{"type", "key" (the emoji), "by": ["bot" or ids]}]."""
+        chat = self.world.chats.get(chat_id)
+        if chat is None:
+            raise ValueError(f"chat {chat_id} does not exist")
+        return chat.reaction_summary(message_id)
+
+    def limit_reactions(self, chat_id: int, emoji: list[str] | None) -> None:
+        """A group's admins allow only these reaction emoji (None: all standard ones again)."""
+        chat = self.world.chats.get(chat_id)
+        if chat is None or chat.type == "private":
+            raise ValueError(f"chat {chat_id} is no group")
+        chat.available_reactions = None if emoji is None else frozenset(emoji)
+        self.world.changed()
 
     async def press(
         self,

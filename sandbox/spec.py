@@ -62,6 +62,14 @@ class Spec:
         self._methods: dict[str, MethodSpec] = {}
         self._checkers: dict[tuple[str, ...], Checker] = {}
 
+    @property
+    def reaction_emoji(self) -> frozenset[str]:
+        """The standard reaction emoji, as ReactionTypeEmoji.emoji lists them in api.json."""
+        for f in self._types_raw.get("ReactionTypeEmoji", {}).get("fields", []):
+            if f["name"] == "emoji":
+                return frozenset(re.findall(r'"([^"]+)"', f["description"])) - {"emoji"}
+        return frozenset()
+
     def canonical(self, method: str) -> str | None:
         """The spec's spelling of a method name (Telegram ignores case), or None if unknown."""
         return self._by_lower.get(method.lower())

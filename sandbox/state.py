@@ -156,6 +156,33 @@ class Chat:
         self.bot_log: list[dict[str, Any]] = []
         self.cursors: dict[int | None, int] = {}
         self.bot_sent = Signal()
+        # Reactions: message id -> who ("bot" or a user id as text) -> their ReactionTypes.
+        self.reactions: dict[int, dict[str, list[dict[str, Any]]]] = {}
+        # The emoji members may react with here (None: every standard one), as a group's
+        # admins can limit them.
+        self.available_reactions: frozenset[str] | None = None
+
+    def set_reaction(self, message_id: int, who: str, reaction: list[dict[str, Any]]) -> None:
+        """Set (or, with an empty list, remove) one person's reactions on a message."""
+        mine = self.reactions.setdefault(message_id, {})
+        if reaction:
+            mine[who] = copy.deepcopy(reaction)
+        else:
+            mine.pop(who, None)
+            if not mine:
+                del self.reactions[message_id]
+        self.mark_changed(message_id)
+
+    def reaction_summary(self, message_id: int) -> list[dict[str, Any]]:
+        """The reactions under a message as a chat shows them: each emoji (or custom emoji id)
+        with who chose it ("bot" or user ids), in the order they were first chosen."""
+        out: dict[str, dict[str, Any]] = {}
+        for who, reaction in self.reactions.get(message_id, {}).items():
+            for r in reaction:
+                key = r.get("emoji") or r.get("custom_emoji_id") or r["type"]
+                entry = out.setdefault(key, {"type": r["type"], "key": key, "by": []})
+                entry["by"].append(who if who == "bot" else int(who))
+        return list(out.values())
 
     def to_json(self) -> dict[str, Any]:
         """The Chat object inside a Message."""
@@ -288,6 +315,8 @@ class World:
         self._file_ids = Ids(1)
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.texts: dict[str, str] = {}
+        # The standard reaction emoji (the server fills them in from the specification).
+        self.reaction_emoji: frozenset[str] = frozenset()
         # Counts every change worth saving (sandbox/server.py saves when it moved).
         self.changes = 0
 
@@ -396,6 +425,7 @@ class World:
         """Remove a message; False if it did not exist."""
         if chat.messages.pop(message_id, None) is None:
             return False
+        chat.reactions.pop(message_id, None)
         chat.mark_changed(message_id)
         return True
 
@@ -506,6 +536,10 @@ class World:
                         }
                         for t in c.topics.values()
                     ],
+                    "reactions": {str(mid): r for mid, r in c.reactions.items()},
+                    "available_reactions": (
+                        None if c.available_reactions is None else sorted(c.available_reactions)
+                    ),
                 }
                 for c in self.chats.values()
             ],
@@ -558,6 +592,10 @@ class World:
             for msg in raw["messages"]:
                 chat.messages[msg["message_id"]] = msg
                 chat.mark_changed(msg["message_id"])
+            # Files written before reactions existed have none.
+            chat.reactions = {int(mid): r for mid, r in raw.get("reactions", {}).items()}
+            if raw.get("available_reactions") is not None:
+                chat.available_reactions = frozenset(raw["available_reactions"])
             self._join(chat)
         self.groups = [self.chats[cid] for cid in data["groups"] if cid in self.chats]
         for raw in data["files"]:
@@ -568,7 +606,7 @@ class World:
         self.changes = 0
 
 
-_SERVICE_KEYS = (
+SERVICE_KEYS = (
     "forum_topic_created",
     "forum_topic_edited",
     "forum_topic_closed",
@@ -578,4 +616,4 @@ _SERVICE_KEYS = (
 
 
 def _is_service(msg: dict[str, Any]) -> bool:
-    return any(k in msg for k in _SERVICE_KEYS)
+    return any(k in msg for k in SERVICE_KEYS)

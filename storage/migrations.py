@@ -221,7 +221,102 @@ CREATE TABLE pins (
 );
 """
 
-MIGRATIONS: list[str] = [_MIGRATION_1, _MIGRATION_2, _MIGRATION_3, _MIGRATION_4]
+# 5: relayed messages linked both ways (the client's chat and the coach's chat), so that a
+# reaction on one reaches the other; and each coach's reaction on a client's message.
+_MIGRATION_5 = """
+CREATE TABLE message_links (
+    id                 INTEGER PRIMARY KEY,
+    user_id            INTEGER NOT NULL REFERENCES clients (user_id) ON DELETE CASCADE,
+    direction          TEXT    NOT NULL CHECK (direction IN ('in', 'out')),
+    client_message_id  INTEGER NOT NULL,
+    coach_chat_id      INTEGER NOT NULL,
+    coach_message_id   INTEGER NOT NULL,
+    note_message_id    INTEGER,
+    created_at         INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX message_links_coach ON message_links (coach_chat_id, coach_message_id);
+CREATE INDEX message_links_client ON message_links (user_id, client_message_id);
+CREATE INDEX message_links_created ON message_links (created_at);
+
+CREATE TABLE coach_reactions (
+    user_id            INTEGER NOT NULL REFERENCES clients (user_id) ON DELETE CASCADE,
+    client_message_id  INTEGER NOT NULL,
+    coach_id           INTEGER NOT NULL,
+    emoji              TEXT    NOT NULL,
+    set_at             INTEGER NOT NULL,
+    PRIMARY KEY (user_id, client_message_id, coach_id)
+);
+CREATE INDEX coach_reactions_set ON coach_reactions (set_at);
+"""
+
+# 6: what the client shares with the coach. Each journal answer is shared or private; answers
+# written before this existed stay private (DEFAULT 0). answer_sharing holds the client's own
+# choice for new answers ('ja' shared, 'nee' private, 'kiezen' private until chosen per session);
+# no row means never asked, which is private too.
+_MIGRATION_6 = """
+ALTER TABLE answers ADD COLUMN shared INTEGER NOT NULL DEFAULT 0 CHECK (shared IN (0, 1));
+CREATE INDEX answers_shared ON answers (user_id, created_at) WHERE shared = 1;
+CREATE TABLE answer_sharing (
+    user_id  INTEGER PRIMARY KEY REFERENCES clients (user_id) ON DELETE CASCADE,
+    choice   TEXT    NOT NULL CHECK (choice IN ('ja', 'nee', 'kiezen')),
+    set_at   INTEGER NOT NULL
+);
+"""
+
+# 7: work a coach set out for a client (a module's next sessions in order, or an exercise) and
+# the time the client is told about it (their check-in time on or after the start day);
+# notify_at NULL = nothing (more) to tell. status 'open' until done, declined or replaced.
+_MIGRATION_7 = """
+CREATE TABLE assignments (
+    id             INTEGER PRIMARY KEY,
+    user_id        INTEGER NOT NULL REFERENCES clients (user_id) ON DELETE CASCADE,
+    title          TEXT    NOT NULL,
+    sessions_json  TEXT    NOT NULL,
+    done           INTEGER NOT NULL DEFAULT 0,
+    assigned_by    INTEGER NOT NULL,
+    created_at     INTEGER NOT NULL,
+    start_at       INTEGER NOT NULL,
+    notify_at      INTEGER,
+    notified_at    INTEGER,
+    status         TEXT    NOT NULL DEFAULT 'open'
+                   CHECK (status IN ('open', 'done', 'declined', 'replaced')),
+    finished_at    INTEGER,
+    told_at        INTEGER
+);
+-- At most one open assignment per client; a new one replaces it.
+CREATE UNIQUE INDEX assignments_one_open ON assignments (user_id) WHERE status = 'open';
+CREATE INDEX assignments_user ON assignments (user_id, created_at);
+CREATE INDEX assignments_notify ON assignments (notify_at)
+    WHERE status = 'open' AND notify_at IS NOT NULL;
+CREATE INDEX assignments_untold ON assignments (finished_at)
+    WHERE status = 'done' AND told_at IS NULL;
+
+-- A coach's message to a client, sent by the sweep at send_at (the Bot API cannot schedule).
+-- 'claimed' before sending, so a restart or a second sweep never sends it twice.
+CREATE TABLE scheduled_messages (
+    id          INTEGER PRIMARY KEY,
+    user_id     INTEGER NOT NULL REFERENCES clients (user_id) ON DELETE CASCADE,
+    text        TEXT    NOT NULL,
+    created_by  INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    send_at     INTEGER NOT NULL,
+    status      TEXT    NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'claimed', 'sent', 'failed', 'cancelled')),
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX scheduled_messages_user ON scheduled_messages (user_id, status);
+CREATE INDEX scheduled_messages_due ON scheduled_messages (send_at) WHERE status = 'pending';
+"""
+
+MIGRATIONS: list[str] = [
+    _MIGRATION_1,
+    _MIGRATION_2,
+    _MIGRATION_3,
+    _MIGRATION_4,
+    _MIGRATION_5,
+    _MIGRATION_6,
+    _MIGRATION_7,
+]
 
 # Databases made before this version were written without secure_delete, so their free space
 # may still hold deleted text: they are vacuumed once, when migrated past it.

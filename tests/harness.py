@@ -169,6 +169,8 @@ class Harness:
 ONBOARDING_PATH = (
     "Ja",
     None,
+    # With consent: may the coach read the answers (bot/core/sharing.py); private by default.
+    "SHARE",
     "Zo is het goed",
     "COUNTRY",
     "20:00",
@@ -188,12 +190,18 @@ async def onboard(
     country: str = "Nederland",
     start: str = "/start",
     to_menu: bool = True,
+    share: str = "Nee, alleen voor mij",
 ) -> None:
     """Walk a person through the real onboarding (kennismaking) to the menu (or, with
-    `to_menu=False`, to whatever follows it, such as the dialogue of a deep link in `start`)."""
+    `to_menu=False`, to whatever follows it, such as the dialogue of a deep link in `start`).
+    With consent, `share` answers whether the coach may read the answers."""
     await person.send(start)
     await person.settle(first=10)
     for label in ONBOARDING_PATH:
+        if label == "SHARE":
+            if not consent:
+                continue
+            label = share
         if label is None:
             label = "akkoord" if consent else "Liever niet"
         elif label == "COUNTRY":

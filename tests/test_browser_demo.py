@@ -22,6 +22,7 @@ from selenium.common.exceptions import (
     WebDriverException,
 )
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
@@ -843,3 +844,115 @@ def test_the_coach_view_opens_on_the_latest_topic_with_unread_counts(
     page.until(lambda d: badge(private_item) == "1", "the sidebar after a reload")
     assert badge(older_item) == ""
     assert page.script_errors() == []
+
+
+# ------------------------------------------------------------------------------ reactions
+# Issue 14: a person reacts to a message with a small picker; reactions show under messages, in
+# a client's chat and in the coach view's topic alike.
+
+
+def _reactions_under(page: ChatPage, message_id: int) -> list[tuple[str, str, bool]]:
+    """(emoji, who, mine) of each reaction chip under a message."""
+    try:
+        chips = page.message(message_id).find_elements(By.CSS_SELECTOR, hook("reaction"))
+        return [
+            (
+                c.get_attribute("data-emoji") or "",
+                c.get_attribute("data-by") or "",
+                c.get_attribute("aria-pressed") == "true",
+            )
+            for c in chips
+        ]
+    except WebDriverException:
+        return []
+
+
+def _pick_reaction(page: ChatPage, message_id: int, emoji: str) -> None:
+    """Hover a message, open its reaction picker and choose an emoji."""
+
+    def open_picker(driver: WebDriver) -> bool:
+        node = page.message(message_id)
+        ActionChains(driver).move_to_element(
+            node.find_element(By.CSS_SELECTOR, ".bubble")
+        ).perform()
+        node.find_element(By.CSS_SELECTOR, hook("react-button")).click()
+        return bool(node.find_elements(By.CSS_SELECTOR, hook("reaction-picker")))
+
+    page.until(open_picker, f"the reaction picker of message {message_id}")
+    page.click(
+        lambda d: page.message(message_id).find_element(
+            By.CSS_SELECTOR, f'{hook("reaction-option")}[data-emoji="{emoji}"]'
+        ),
+        f"{emoji} in the picker",
+    )
+
+
+def test_reactions_picked_shown_and_taken_away(
+    sandbox: Sandbox, bot_side: BotSide, browser: WebDriver, tmp_path: Path
+) -> None:
+    bot = bot_side.bot
+    # Like our bot, ask for reactions: Telegram sends none otherwise.
+    bot_side.call(bot.get_updates(allowed_updates=["message", "message_reaction"], timeout=0))
+    page = ChatPage(browser, sandbox.url)
+    page.open()
+    chat_id = _client_chat(page, bot_side, "Sanne")
+    said = next(m for m in page.messages() if m["text"] == "hallo")
+    sent = bot_side.call(bot.send_message(chat_id, "💬 Je coach\nHoe gaat het vandaag?"))
+    page.wait_message(lambda m: m["id"] == sent.message_id, "the coach's message")
+
+    _pick_reaction(page, sent.message_id, "👍")
+    update = bot_side.next_update(lambda u: u.message_reaction is not None, "the reaction")
+    reaction = update.message_reaction
+    assert reaction is not None and reaction.message_id == sent.message_id
+    assert [r.emoji for r in reaction.new_reaction] == ["👍"]  # type: ignore[attr-defined]
+    page.until(
+        lambda d: _reactions_under(page, sent.message_id) == [("👍", str(chat_id), True)],
+        "my 👍 under the message",
+    )
+    # The bot's reaction on the person's own message shows, marked as the bot's.
+    bot_side.call(bot.set_message_reaction(chat_id, said["id"], "❤"))
+    page.until(
+        lambda d: _reactions_under(page, said["id"]) == [("❤", "bot", False)],
+        "the bot's ❤ under my message",
+    )
+    page.screenshot(tmp_path / "reactions-client.png")
+    # Tapping my own reaction takes it away.
+    page.click(
+        lambda d: page.message(sent.message_id).find_element(By.CSS_SELECTOR, hook("reaction")),
+        "my reaction chip",
+    )
+    gone = bot_side.next_update(lambda u: u.message_reaction is not None, "the removal")
+    assert gone.message_reaction is not None and gone.message_reaction.new_reaction == ()
+    page.until(lambda d: _reactions_under(page, sent.message_id) == [], "no reaction left")
+
+    # The coach view: reactions in a topic, both ways.
+    coach = sandbox.add_user("Coach Anna")
+    group = sandbox.add_forum_group("Coachpraktijk", [coach.id])
+    sandbox.info.update({"coaches": [coach.id], "coach_group": group})
+    topic = bot_side.call(bot.create_forum_topic(group, "Sanne · 1001"))
+    relayed = bot_side.call(
+        bot.send_message(group, "✉️ Sanne\nHet gaat goed", message_thread_id=topic.message_thread_id)
+    )
+    page.choose_person(coach.id)
+    page.until(lambda d: page.el("chat-title").text == "Sanne · 1001", "the client's topic")
+    page.wait_message(lambda m: m["id"] == relayed.message_id, "the relayed message")
+    # In the group the bot's messages carry a "bot" tag: its name is no person's.
+    tag = page.message(relayed.message_id).find_element(By.CSS_SELECTOR, hook("bot-tag"))
+    assert tag.text.lower() == "bot"
+    _pick_reaction(page, relayed.message_id, "🙏")
+    update = bot_side.next_update(
+        lambda u: u.message_reaction is not None and u.message_reaction.chat.id == group,
+        "the coach's reaction in the topic",
+    )
+    assert update.message_reaction is not None and update.message_reaction.user is not None
+    assert update.message_reaction.user.id == coach.id
+    page.send("Wat fijn!")
+    mine = page.wait_message(lambda m: m["text"] == "Wat fijn!", "the coach's message")
+    bot_side.call(bot.set_message_reaction(group, mine["id"], "👍"))
+    page.until(
+        lambda d: _reactions_under(page, mine["id"]) == [("👍", "bot", False)],
+        "the client's reaction (set by the bot) on the coach's message",
+    )
+    page.screenshot(tmp_path / "reactions-coach.png")
+    assert page.script_errors() == []
+    assert sandbox.violations == []

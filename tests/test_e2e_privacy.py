@@ -114,7 +114,8 @@ async def test_mijndata_sends_a_json_file_with_answers_and_moods(harness: Harnes
     await bram.expect_text(AFTER_QUESTION)
 
     await anna.send("/mijndata")
-    [message] = await anna.expect(1)
+    # First the answers, each marked private or shared (tests/test_sharing_e2e.py), then the file.
+    message = await anna.expect_text(privacy.EXPORT_CAPTION)
     assert message.get("document"), message
     assert message["document"]["file_name"] == "mijn-gegevens.json"
     assert plain(message) == privacy.EXPORT_CAPTION
@@ -239,7 +240,8 @@ async def _onboard_with_name(person: Person, name: str) -> None:
             await person.expect_text("Zo noem ik je vanaf nu")
             await person.expect_text("Woon je in Nederland of in België?")
             continue
-        await person.press({None: "akkoord", "COUNTRY": "Nederland"}.get(label, label or ""))
+        choice = {None: "akkoord", "COUNTRY": "Nederland", "SHARE": "Nee, alleen voor mij"}
+        await person.press(choice.get(label, label or ""))
         await person.settle()
 
 

@@ -201,3 +201,30 @@ def test_card_shows_the_safety_questions_answer_only_with_consent() -> None:
     assert "Veiligheid bij partner" not in handoff.card_text(
         CFG, _facts(True), ams(2026, 11, 23, 11)
     )
+
+
+def test_card_shows_shared_answers_escaped_short_and_only_with_consent() -> None:
+    from dataclasses import replace
+
+    from storage.journal import Answer
+
+    when = ams(2026, 11, 22, 20)
+    long_text = "<script>alert(1)</script> & " + "woorden " * 60
+    answers = (
+        Answer(1, 77, "stokt-1", "gevoel", long_text, when, shared=True),
+        Answer(2, 77, "lichaamscheck", "lijf", "Mijn buik", when, shared=True),
+    )
+    titles = {"stokt-1": "Als liefde stokt <1>", "lichaamscheck": "Lichaamscheck"}
+    facts = replace(_facts(True), shared_answers=answers, titles=titles)
+    text = handoff.card_text(CFG, facts, ams(2026, 11, 23, 11))
+    assert "📝 <b>Gedeeld uit de oefeningen</b>:" in text
+    assert "<i>Als liefde stokt &lt;1&gt;</i>" in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; woorden" in text and "<script>" not in text
+    assert "• 22/11: Mijn buik" in text
+    line = next(x for x in text.splitlines() if "alert" in x)
+    assert line.endswith("…") and len(line) < 200
+    # Without consent the card shows none of it, even if storage handed some over.
+    quiet = handoff.card_text(
+        CFG, replace(_facts(False), shared_answers=answers, titles=titles), ams(2026, 11, 23, 11)
+    )
+    assert "Mijn buik" not in quiet and "Gedeeld uit" not in quiet

@@ -12,8 +12,8 @@ import functools
 import hashlib
 import html
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -21,14 +21,28 @@ from telegram import Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.core import conversation, safety_plan
+from bot.core import conversation, safety_plan, sharing
 from bot.core.office_hours import MONTHS, availability, away, hhmm, zone
 from bot.edge.config import CoachConfig
 from bot.edge.sender import ButtonRows, call, keyboard, send_text
 from bot.edge.services import Services
-from storage import clients, handoffs, moods, notices, pins, progress, safety
+from storage import (
+    assignments,
+    clients,
+    handoffs,
+    journal,
+    links,
+    moods,
+    notices,
+    pins,
+    progress,
+    safety,
+)
+from storage import scheduled as scheduled_messages
+from storage.assignments import Assignment
 from storage.clients import Client
 from storage.handoffs import Handoff
+from storage.journal import Answer
 from storage.pins import Pin
 
 log = logging.getLogger(__name__)
@@ -58,6 +72,9 @@ CARD_MODULES = "h:k:"
 CARD_BACK = "h:x:"
 CARD_RETURN = "h:r:"
 CARD_PIN = "h:p:"
+# The card's "set out work" button (features/handoff/assign.py), with the client's user id.
+CARD_ASSIGN = "as:m:"
+ASSIGN_BUTTON = "📚 Werk klaarzetten"
 
 COACH_LABEL = "💬 <b>Je coach</b>"
 TEXT_MAX = 4096
@@ -167,6 +184,13 @@ class CardFacts:
     past_handoffs: int = 0
     # The coach's pinned sentence (the coach's own words, shown whatever the consent).
     pin: Pin | None = None
+    # The newest journal answers the client shared (never a private one; none without consent).
+    shared_answers: tuple[Answer, ...] = ()
+    # Dialogue titles for those answers, by dialogue id.
+    titles: Mapping[str, str] = field(default_factory=dict)
+    # Work the coach set out (the latest not replaced), and messages waiting to be sent.
+    assignment: Assignment | None = None
+    later_pending: int = 0
 
 
 def _local(cfg: CoachConfig, when: datetime) -> str:
@@ -213,6 +237,10 @@ def card_text(cfg: CoachConfig, facts: CardFacts, now: datetime) -> str:
         ]
         shown = f"gezien in {' en '.join(seen)}" if seen else "nog niet gezien"
         lines.append(f"📌 Vastgezet: {html.escape(facts.pin.text)} ({shown})")
+    if facts.assignment is not None:
+        lines.append(_assignment_line(cfg, facts.assignment))
+    if facts.later_pending:
+        lines.append(f"🕒 Geplande berichten: {facts.later_pending} (/later in het topic)")
     if facts.flags:
         lines.append("")
         lines.extend(_flag_line(cfg, *f) for f in facts.flags)
@@ -243,6 +271,11 @@ def card_text(cfg: CoachConfig, facts: CardFacts, now: datetime) -> str:
                 lines.append("")
             else:
                 lines.append("📋 Veiligheidsplan: ja, niet gedeeld.")
+        if facts.shared_answers:
+            # Private answers are not counted either: the card says nothing about them.
+            lines.append("")
+            lines.extend(sharing.card_lines(facts.titles, list(facts.shared_answers), zone(cfg)))
+            lines.append("")
         since = _local(cfg, c.consent_at) if c.consent_at else "?"
         lines.append(f"Toestemming: ja (sinds {since}); je ziet stemming, reden en voortgang.")
     else:
@@ -250,6 +283,27 @@ def card_text(cfg: CoachConfig, facts: CardFacts, now: datetime) -> str:
             "Toestemming: nee. Je ziet alleen naam en module; de cliënt kan je wel schrijven."
         )
     return "\n".join(lines)
+
+
+def _assignment_line(cfg: CoachConfig, a: Assignment) -> str:
+    """The card's line about work the coach set out."""
+
+    def short(when: datetime) -> str:
+        local = when.astimezone(zone(cfg))
+        return f"{local.day}/{local.month} {hhmm(local.time())}"
+
+    head = f"📚 Klaargezet: {html.escape(a.title)}"
+    total = len(a.sessions)
+    if a.status == "done":
+        return f"{head}: ✅ afgerond ({short(a.finished_at or a.created_at)})"
+    if a.status == "declined":
+        return f"{head}: nu liever niet ({short(a.finished_at or a.created_at)})"
+    part = f" ({a.done}/{total} af)" if total > 1 else ""
+    if a.notified_at is not None:
+        return f"{head}{part}, bericht gestuurd {short(a.notified_at)}"
+    if a.notify_at is not None:
+        return f"{head}{part}, bericht op {short(a.notify_at)}"
+    return f"{head}{part}, staat in het menu"
 
 
 def card_rows(svc: Services, handoff: Handoff | None) -> ButtonRows:
@@ -266,6 +320,7 @@ def card_rows(svc: Services, handoff: Handoff | None) -> ButtonRows:
         ]
     )
     rows.append([("📌 Zin vastzetten", f"{CARD_PIN}{handoff.id}")])
+    rows.append([(ASSIGN_BUTTON, f"{CARD_ASSIGN}{handoff.user_id}")])
     return rows
 
 
@@ -293,6 +348,10 @@ async def card_facts(svc: Services, user_id: int) -> CardFacts | None:
         plan = await safety_plan.load(conn, user_id)
         past = [h for h in await handoffs.history(conn, user_id) if h.status == "closed"]
         pin = await pins.get(conn, user_id)
+        # Only what the client shared, and nothing without consent (shared_answers checks it).
+        shared = await journal.shared_answers(conn, user_id, limit=sharing.CARD_ANSWERS)
+        assignment = await assignments.latest(conn, user_id)
+        later_pending = await scheduled_messages.count_pending(conn, user_id)
     agreed = conversation.consented(client)
     module = next((m for m in svc.library.menu.modules if m.id == client.module), None)
     current = None
@@ -314,6 +373,10 @@ async def card_facts(svc: Services, user_id: int) -> CardFacts | None:
         safety_screen=_screen_answer(client) if agreed else None,
         past_handoffs=len(past),
         pin=pin,
+        shared_answers=tuple(shared) if agreed else (),
+        titles={a.dialogue_id: sharing.title(svc, a.dialogue_id) for a in shared},
+        assignment=assignment,
+        later_pending=later_pending,
     )
 
 
@@ -521,18 +584,23 @@ async def post_card(svc: Services, bot: Any, client: Client) -> None:
 
 async def say_to_coaches(
     svc: Services, bot: Any, client: Client, text: str, *, card_if_new: bool = True
-) -> None:
-    """A line (HTML) about this client in their topic, or to each coach privately."""
+) -> list[tuple[int, int]]:
+    """A line (HTML) about this client in their topic, or to each coach privately; returns
+    where it went (chat id, message id)."""
+    placed: list[tuple[int, int]] = []
 
     async def send(chat_id: int, thread_id: int) -> Any:
-        return await bot.send_message(
+        sent = await bot.send_message(
             chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread_id
         )
+        if sent is not None:
+            placed.append((chat_id, int(sent.message_id)))
+        return sent
 
     if group_mode(svc) and await _in_group(svc, bot, client, send, card_if_new=card_if_new):
-        return
+        return placed
     head = f"<b>{html.escape(label(client))}</b>\n"
-    await to_coaches_privately(
+    return await to_coaches_privately(
         svc,
         bot,
         client.user_id,
@@ -560,11 +628,14 @@ async def relay_from_client(svc: Services, bot: Any, client: Client, message: Me
     get a line saying so, and nothing else changes (the group stays in use).
     """
     refused = False
+    placed: list[tuple[int, int]] = []
 
     async def copy(chat_id: int, thread_id: int) -> Any:
         nonlocal refused
         copied = await _labelled_copy(bot, client, message, chat_id, thread_id)
         refused = copied is None
+        if copied is not None:
+            placed.append((chat_id, int(copied.message_id)))
         return copied
 
     async def line(chat_id: int, thread_id: int) -> Any:
@@ -577,7 +648,9 @@ async def relay_from_client(svc: Services, bot: Any, client: Client, message: Me
         # This one message, or the whole group? A plain line into the topic tells them apart.
         in_group = await _in_group(svc, bot, client, line, card_if_new=False)
     if not in_group:
-        refused = await _relay_privately(svc, bot, client, message)
+        placed.clear()
+        refused = await _relay_privately(svc, bot, client, message, placed)
+    await link_messages(svc, client.user_id, links.IN, message.message_id, placed)
     if refused:
         await send_text(svc, bot, client.chat_id, NOT_PASSED_ON, user_id=client.user_id)
         log.info("client message not passed on to the coach", extra={"user_id": client.user_id})
@@ -645,8 +718,28 @@ async def _labelled_copy(
     return copied
 
 
-async def _relay_privately(svc: Services, bot: Any, client: Client, message: Message) -> bool:
-    """The message to each coach's private chat; True when Telegram would not copy it."""
+async def link_messages(
+    svc: Services,
+    user_id: int,
+    direction: str,
+    client_message_id: int,
+    placed: list[tuple[int, int]],
+) -> None:
+    """Link a message in the client's chat to its counterparts (chat id, message id) in the
+    coaches' chats, so that a reaction on either side can reach the other."""
+    if not placed:
+        return
+    now = svc.clock.now()
+    async with svc.db.transaction() as conn:
+        for chat_id, message_id in placed:
+            await links.add(conn, user_id, direction, client_message_id, chat_id, message_id, now)
+
+
+async def _relay_privately(
+    svc: Services, bot: Any, client: Client, message: Message, placed: list[tuple[int, int]]
+) -> bool:
+    """The message to each coach's private chat; True when Telegram would not copy it. Where
+    it arrived, (chat id, message id) goes into `placed`."""
     # In a private chat messages of several clients mix: a name line before each message
     # tells them apart, and replying to either one reaches this client.
     head = f"✉️ <b>{html.escape(label(client))}</b>:"
@@ -666,7 +759,7 @@ async def _relay_privately(svc: Services, bot: Any, client: Client, message: Mes
             refused.add(cid)
         return copied
 
-    await to_coaches_privately(svc, bot, client.user_id, copy)
+    placed.extend(await to_coaches_privately(svc, bot, client.user_id, copy))
     for cid, head_id in heads:
         if cid in refused:
             # No name line left hanging over nothing: it says what happened instead.

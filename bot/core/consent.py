@@ -13,7 +13,7 @@ from typing import Any
 from bot.core import conversation
 from bot.edge.sender import send_text
 from bot.edge.services import Services
-from storage import clients
+from storage import clients, journal
 from storage.clients import Client
 
 log = logging.getLogger(__name__)
@@ -33,9 +33,12 @@ async def ask_erasure(svc: Services, bot: Any, client: Client, text: str) -> Non
 
 
 async def withdraw_consent(svc: Services, bot: Any, client: Client) -> None:
-    """Stop storing answers, moods and notes, and offer to erase what is there."""
+    """Stop storing answers, moods and notes, stop sharing any, and offer to erase what is
+    there."""
     async with svc.db.transaction() as conn:
         await clients.set_consent(conn, client.user_id, None, svc.clock.now())
+        # Nothing stays shared with the coach; a new consent starts private again.
+        await journal.unshare_all(conn, client.user_id)
         state = conversation.current_state(svc, client)
         state = replace(state, vars={**state.vars, "toestemming": "nee"})
         await conversation.keep_state(svc, conn, client.user_id, state, allowed=False)

@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram import Bot, Update, User
 
-from bot.core import keyboards, pins, schedule
+from bot.core import keyboards, pins, schedule, sharing
 from bot.edge.sender import send_text
 from bot.edge.services import Services
 from dialogues import (
@@ -34,7 +34,7 @@ from dialogues import (
     TypingPause,
     step,
 )
-from storage import clients, followups, journal, moods, progress
+from storage import assignments, clients, followups, journal, moods, progress
 from storage.clients import Client
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,15 @@ Event = Started | TextReceived | ChoiceMade | Resumed | MediaReceived
 # without it a session could coach someone toward a partner who is a danger to them.
 # The safety questions' answer (dialogues/scripts/veiligheid.yaml): veilig / onveilig / onbekend.
 SAFETY_VAR = "veiligheid"
-PROFILE_VARS = ("toestemming", "leeftijd", "land", "aanspreeknaam", "checkin_tijd", "veiligheid")
+PROFILE_VARS = (
+    "toestemming",
+    "leeftijd",
+    "land",
+    "aanspreeknaam",
+    "checkin_tijd",
+    "veiligheid",
+    "delen",  # may the coach read new answers: ja / nee / kiezen (bot.core.sharing)
+)
 # Bot-owned keys kept in the state's variables; they start with "_" so no script uses them.
 DEEPLINK_VAR = "_na_start"
 QUESTION_VAR = "_vraag_id"
@@ -73,6 +81,9 @@ class StepResult:
     ended: list[DialogueEnded] = field(default_factory=list)
     # The client's answer to the safety questions just became "onveilig".
     became_unsafe: bool = False
+    # A session with free-text answers ended: the ids of its first and last answer, for the
+    # one-tap choice to share them with the coach or keep them private (bot.core.sharing).
+    answers_span: tuple[int, int] | None = None
 
 
 def consented(client: Client) -> bool:
@@ -193,11 +204,15 @@ async def run(
     now = svc.clock.now()
     old = state if state is not None else current_state(svc, client)
     ctx = context_for(svc, client, old)
+    if isinstance(event, Started) and PARKED_VAR not in old.vars and sharing.SPAN_VAR in old.vars:
+        # A new session begins (not a check-in over one): an abandoned one's answers keep
+        # the client's default and are not offered with this one.
+        old = replace(old, vars={k: v for k, v in old.vars.items() if k != sharing.SPAN_VAR})
     new, outputs = step(svc.library, old, event, now, rng_for(client, old, now), ctx)
     new, restored = _unpark(new)
-    client = await _store(svc, client, old, new, outputs, now)
+    client, span = await _store(svc, client, old, new, outputs, now)
     unsafe = old.vars.get(SAFETY_VAR) != "onveilig" and new.vars.get(SAFETY_VAR) == "onveilig"
-    result = StepResult(state=new, restored=restored, became_unsafe=unsafe)
+    result = StepResult(state=new, restored=restored, became_unsafe=unsafe, answers_span=span)
     await _deliver(svc, bot, client, outputs, result)
     return result
 
@@ -251,9 +266,11 @@ def _kind(svc: Services, dialogue_id: str | None) -> str:
 
 async def _store(
     svc: Services, client: Client, old: State, new: State, outputs: list[Any], now: datetime
-) -> Client:
-    """Everything the step changed, in one transaction, before anything is sent."""
+) -> tuple[Client, tuple[int, int] | None]:
+    """Everything the step changed, in one transaction, before anything is sent; with the span
+    of answers of a session that ended (see StepResult.answers_span)."""
     uid = client.user_id
+    span: tuple[int, int] | None = None
     async with svc.db.transaction() as conn:
         changes: dict[str, Any] = {}
         for name in PROFILE_VARS:
@@ -267,6 +284,7 @@ async def _store(
                 await clients.set_consent(conn, uid, consent_version(svc), now)
             elif changes["toestemming"] != "ja" and client.consent_version is not None:
                 await clients.set_consent(conn, uid, None, now)
+                await journal.unshare_all(conn, uid)
         if changes.get("land") in ("nl", "be"):
             await clients.update(conn, uid, country=changes["land"])
         if isinstance(changes.get("aanspreeknaam"), str) and changes["aanspreeknaam"].strip():
@@ -278,28 +296,54 @@ async def _store(
         if changes:
             client = await clients.get(conn, uid) or client
         allowed = consented(client)
+        if allowed and changes.get("delen") in journal.CHOICES:
+            await journal.set_choice(conn, uid, changes["delen"], now)
         mood_id = new.vars.get(MOOD_VAR)
+        first = new.vars.get(sharing.SPAN_VAR)
+        # The session the client is in (a called exercise belongs to it; a check-in is none).
+        top = old.stack[0].dialogue if old.stack else old.dialogue
+        in_session = top is not None and sharing.offers_choice(svc, top)
+        share_choice: Any = False  # read once, at the first answer of this step
         for out in outputs:
             if isinstance(out, SaveAnswer) and allowed:
                 checkin = _kind(svc, out.dialogue_id) == "checkin"
                 if checkin and out.name == "notitie" and isinstance(mood_id, int):
                     await moods.set_note(conn, uid, mood_id, out.text)
                 else:
-                    await journal.add_answer(conn, uid, out.dialogue_id, out.name, out.text, now)
+                    if share_choice is False:
+                        share_choice = await journal.choice(conn, uid)
+                    shared = sharing.shared_by_default(share_choice, out.dialogue_id)
+                    answer_id = await journal.add_answer(
+                        conn, uid, out.dialogue_id, out.name, out.text, now, shared=shared
+                    )
+                    track = in_session and sharing.tracked(svc, out.dialogue_id)
+                    if not isinstance(first, int) and track:
+                        first = answer_id
+                        new = replace(new, vars={**new.vars, sharing.SPAN_VAR: first})
             elif isinstance(out, RecordMood) and allowed:
                 mood_id = await moods.add(conn, uid, out.score, now)
                 new = replace(new, vars={**new.vars, MOOD_VAR: mood_id})
             elif isinstance(out, ScheduleFollowUp):
                 await followups.add(conn, uid, out.dialogue_id, now + out.after)
-            elif isinstance(out, DialogueEnded) and out.completed:
-                await progress.mark_completed(conn, uid, out.dialogue_id, now)
+            elif isinstance(out, DialogueEnded):
+                if out.completed:
+                    await progress.mark_completed(conn, uid, out.dialogue_id, now)
+                    # Work the coach set out moves on (and is done after its last session).
+                    await assignments.session_done(conn, uid, out.dialogue_id, now)
+                if isinstance(first, int) and sharing.offers_choice(svc, out.dialogue_id):
+                    last = await journal.last_id(conn, uid)
+                    span = (first, last) if last is not None and allowed else None
+                    first = None
+                    new = replace(
+                        new, vars={k: v for k, v in new.vars.items() if k != sharing.SPAN_VAR}
+                    )
         module = svc.library.module_of(new.dialogue) if new.dialogue else None
         if module and module != client.module:
             await clients.update(conn, uid, module=module)
         await keep_state(svc, conn, uid, new, allowed=allowed)
     # Not read back a second time: the caller only needs the ids and the consent read above
     # (profiling showed the same row selected three times in every step).
-    return client
+    return client, span
 
 
 async def keep_state(
@@ -335,6 +379,7 @@ async def _deliver(
     """Turn engine outputs into Bot API calls, in order."""
     chat_id = client.chat_id
     pauses = svc.config.dialogues.typing_pauses
+    offered = False
     # Whatever the event, the buttons shown with the previous step no longer apply (an answer
     # typed at "Sla over", a step shown again, another dialogue started): take them away.
     await keyboards.clear(svc, bot, client.user_id, "step")
@@ -355,6 +400,12 @@ async def _deliver(
             result.handoff = out
         elif isinstance(out, DialogueEnded):
             result.ended.append(out)
+            span = result.answers_span
+            if span is not None and sharing.offers_choice(svc, out.dialogue_id) and not offered:
+                # The session's answers: shared with the coach or private, one tap to change
+                # it; here, so that it comes before a next session the dialogue starts.
+                offered = True
+                await sharing.offer(svc, bot, client.user_id, chat_id, span)
     log.info(
         "dialogue step",
         extra={

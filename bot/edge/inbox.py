@@ -56,7 +56,8 @@ def describe(raw: dict[str, Any]) -> tuple[str, int | None]:
     for key, value in raw.items():
         if key == "update_id":
             continue
-        sender = value.get("from") if isinstance(value, dict) else None
+        # A message_reaction names its person "user", every other update "from".
+        sender = (value.get("from") or value.get("user")) if isinstance(value, dict) else None
         user_id = sender.get("id") if isinstance(sender, dict) else None
         if isinstance(user_id, bool) or not isinstance(user_id, int):
             user_id = None

@@ -8,14 +8,14 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import InputFile, Update
+from telegram import InputFile, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.core import coach_channel, conversation, recent
+from bot.core import coach_channel, conversation, recent, safety_plan, sharing
 from bot.core.consent import ERASE_YES, ask_erasure
 from bot.edge.sender import call, send_text
 from bot.edge.services import Services, services
-from storage import handoffs
+from storage import handoffs, journal, links
 from storage import privacy as store
 from storage.clients import Client
 
@@ -32,8 +32,9 @@ PRIVACY_TEXT = (
     "en, als je daar toestemming voor gaf, je antwoorden, stemmingen en notities.\n\n"
     "<b>Waarom?</b> Zodat je verder kunt waar je was, en je coach je beter kan helpen als je daarom "
     "vraagt.\n\n"
-    "<b>Wie ziet het?</b> Alleen je coach, en alleen als je zelf om je coach vraagt of als je bericht "
-    "op gevaar wijst. Niemand anders.\n\n"
+    "<b>Wie ziet het?</b> Alleen je coach. Je antwoorden in de oefeningen alleen als je ze deelt: "
+    "dat kies je zelf, en veranderen kan in /instellingen. De rest als je zelf om je coach vraagt "
+    "of als je bericht op gevaar wijst. Niemand anders.\n\n"
     "<b>Hoe lang?</b> Tot je het wist, of tot {months} maanden nadat je voor het laatst iets stuurde. "
     "Reservekopieën (back-ups) worden na {days} dagen weggegooid.\n\n"
     "<b>Telegram</b> brengt de berichten over. Wat Telegram zelf bewaart, staat in het privacybeleid "
@@ -70,6 +71,14 @@ ERASE_COACH_MEMORY = (
 CHECKPOINT_TRIES = 5
 ERASE_KEPT = "Prima, er is niets gewist."
 EXPORT_CAPTION = "Dit is alles wat er over jou is bewaard, als JSON-bestand."
+# Above the overview of answers in /mijndata (the file has them too, with "shared": 1 or 0).
+EXPORT_MARKS = (
+    "Bij elk antwoord staat of je coach het kan lezen: <b>{shared}</b> of <b>{private}</b>. "
+    "Nu voor nieuwe antwoorden: {choice}. Veranderen kan in /instellingen."
+)
+# At most this many messages with answers; the file has everything.
+EXPORT_MESSAGES = 6
+EXPORT_MORE = "<i>Er zijn nog meer antwoorden: ze staan allemaal in het bestand hieronder.</i>"
 
 
 async def _client(update: Update, context: Context) -> Client | None:
@@ -94,6 +103,22 @@ async def on_export(update: Update, context: Context) -> None:
         return
     async with svc.db.read() as conn:
         data = await store.export(conn, client.user_id)
+        answers = await journal.answers(conn, client.user_id)
+        plan = await safety_plan.load(conn, client.user_id)
+        choice = await journal.choice(conn, client.user_id)
+    # Each answer marked "privé" or "gedeeld met je coach", before the file.
+    messages = sharing.overview(svc, answers, plan.shared)
+    if messages:
+        intro = EXPORT_MARKS.format(
+            shared=sharing.MARK_SHARED,
+            private=sharing.MARK_PRIVATE,
+            choice=sharing.choice_line(choice),
+        )
+        shown = messages[:EXPORT_MESSAGES]
+        if len(messages) > EXPORT_MESSAGES:
+            shown.append(EXPORT_MORE)
+        for text in [intro, *shown]:
+            await send_text(svc, context.bot, client.chat_id, text, user_id=client.user_id)
     payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     log.info("data export sent", extra={"user_id": client.user_id})
     await call(
@@ -190,6 +215,7 @@ async def erase_inactive(svc: Services, bot: Any, now: datetime) -> list[int]:
     # are kept no longer than the retention either.
     async with svc.db.transaction() as conn:
         pruned = await handoffs.prune_relays(conn, cutoff)
+        pruned += await links.prune(conn, cutoff)
     if pruned:
         log.info("pruned %d old relay links", pruned)
     if gone:
@@ -203,13 +229,34 @@ async def _retention_job(context: Context) -> None:
     await erase_inactive(svc, context.bot, svc.clock.now())
 
 
+async def on_share_button(update: Update, context: Context) -> None:
+    """The buttons "Deel met je coach" / "Hou privé" under a session's answers: only the presser's own
+    answers change (a forged or old button changes nothing and says so)."""
+    svc = services(context.application)
+    query = update.callback_query
+    if query is None:
+        return
+    client = await conversation.client_for(svc, update)
+    if client is None:
+        await call(svc, "answerCallbackQuery", lambda: query.answer())
+        return  # only in the client's own chat
+    if not conversation.consented(client):
+        # An old button after consent was withdrawn: nothing becomes shared.
+        await call(svc, "answerCallbackQuery", lambda: query.answer(text=sharing.NO_CONSENT))
+        return
+    message = query.message if isinstance(query.message, Message) else None
+    told = await sharing.choose(svc, client.user_id, query.data or "", message)
+    await call(svc, "answerCallbackQuery", lambda: query.answer(text=told))
+
+
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """The privacy commands, the erasure buttons and the daily retention job."""
+    """The privacy commands, the erasure and sharing buttons and the daily retention job."""
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("privacy", on_privacy, filters=private))
     app.add_handler(CommandHandler("mijndata", on_export, filters=private))
     app.add_handler(CommandHandler("vergeetmij", on_forget, filters=private))
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^p:wis:(ja|nee)$"))
+    app.add_handler(CallbackQueryHandler(on_share_button, pattern=r"^jd:"))
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             _retention_job, interval=timedelta(hours=24), first=60, name=RETENTION_JOB

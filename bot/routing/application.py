@@ -27,7 +27,7 @@ from bot.features import privacy
 from bot.features.checkins import settings
 from bot.features.checkins import sweep as checkins
 from bot.features.digest import weekly as digest
-from bot.features.handoff import coach
+from bot.features.handoff import coach, reactions
 from bot.routing import handlers
 from dialogues import Library, check_library, load_library
 from storage import StorageError
@@ -38,7 +38,15 @@ log = logging.getLogger(__name__)
 INBOX_KEY = "coachbot.inbox"
 POLLER_KEY = "coachbot.poller"
 WEBHOOK_KEY = "coachbot.webhook"
-ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
+# message_reaction: Telegram sends it only when asked for here (and, in a group, only to an
+# admin bot); the hand-off mirrors reactions both ways with it.
+ALLOWED_UPDATES = (
+    "message",
+    "edited_message",
+    "callback_query",
+    "my_chat_member",
+    "message_reaction",
+)
 
 
 class StartupError(Exception):
@@ -114,6 +122,7 @@ def build_application(
     # Order matters within a handler group: the coach's side first (it also claims the coach
     # group), then the features' commands and buttons, then the client routing.
     coach.register(app)
+    reactions.register(app)
     settings.register(app)
     privacy.register(app)
     checkins.register(app)

@@ -11,6 +11,8 @@
   // The General topic of a forum and the single thread of any other chat share this key.
   const MAIN_THREAD = "";
   const SAFE_PROTOCOLS = ["http:", "https:", "mailto:", "tel:", "tg:"];
+  // The picker's few emoji: all of them in Telegram's standard reaction set (the sandbox checks).
+  const REACTIONS = ["👍", "❤", "🙏", "👏", "😢", "🤔", "🔥", "🎉"];
 
   const state = {
     info: null,
@@ -1044,7 +1046,16 @@
     const bubble = h("div", { class: "bubble" });
 
     if (!isPrivate && !mine) {
-      bubble.append(h("div", { class: `sender${fromBot ? " sender-bot" : ""}` }, senderName(msg)));
+      // In a group the bot's name ("Coach" in the demo) must not pass for a person's: a tag says
+      // it is the bot, as the bot's messages there speak for clients, not as a coach.
+      bubble.append(
+        h(
+          "div",
+          { class: `sender${fromBot ? " sender-bot" : ""}`, "data-testid": "sender" },
+          senderName(msg),
+          fromBot ? h("span", { class: "sender-tag", "data-testid": "bot-tag" }, "bot") : null,
+        ),
+      );
     }
     const reply = msg.reply_to_message;
     // In a forum every topic message "replies" to the topic's first message; that is no real reply.
@@ -1092,7 +1103,27 @@
 
     // Bubble and keyboard share one column, so the buttons are as wide as the bubble.
     const body = h("div", { class: "message-body" }, bubble);
+    const reactions = renderReactions(chatId, msg);
+    if (reactions) body.append(reactions);
     const row = h("div", { class: "message-row" }, body);
+    row.append(
+      h(
+        "button",
+        {
+          type: "button",
+          class: "reply-action react-action",
+          "data-testid": "react-button",
+          "aria-label": "Reageren",
+          "aria-haspopup": "true",
+          title: "Reageren met een emoji",
+          onclick: (event) => {
+            event.stopPropagation();
+            openReactionPicker(chatId, msg, event.currentTarget);
+          },
+        },
+        "☺",
+      ),
+    );
     row.append(
       h(
         "button",
@@ -1129,6 +1160,114 @@
       body.append(renderInlineKeyboard(chatId, msg, keyboard));
     }
     return li;
+  }
+
+  // ---------------------------------------------------------------- reactions
+
+  /** Who reacted, in words: "jij", the bot's name, or a person's name. */
+  function reactorName(who) {
+    if (who === "bot") return `${((state.info && state.info.bot) || {}).first_name || "de"} (de bot)`;
+    if (Number(who) === state.personId) return "jij";
+    return personName(Number(who));
+  }
+
+  /** The person's own reactions on a message, as emoji. */
+  function myReactions(msg) {
+    return (msg.reactions || [])
+      .filter((r) => r.type === "emoji" && r.by.some((who) => Number(who) === state.personId))
+      .map((r) => r.key);
+  }
+
+  /** The reactions under a message, as Telegram shows them: emoji and count, mine marked. */
+  function renderReactions(chatId, msg) {
+    const list = msg.reactions || [];
+    if (!list.length) return null;
+    const box = h("div", { class: "reactions", "data-testid": "reactions", role: "group", "aria-label": "Reacties" });
+    for (const r of list) {
+      const mine = r.by.some((who) => Number(who) === state.personId);
+      const label = r.type === "emoji" ? r.key : "★";
+      const names = r.by.map(reactorName).join(", ");
+      const chip = h(
+        "button",
+        {
+          type: "button",
+          class: `reaction${mine ? " mine" : ""}`,
+          "data-testid": "reaction",
+          "data-emoji": r.key,
+          "data-by": r.by.join(","),
+          "aria-pressed": String(mine),
+          title: r.type === "emoji" ? `${r.key} van ${names}` : `eigen emoji van ${names}`,
+          disabled: r.type !== "emoji",
+        },
+        h("span", { class: "reaction-emoji" }, label),
+        r.by.length > 1 ? h("span", { class: "reaction-count" }, String(r.by.length)) : null,
+        h("span", { class: "reaction-who" }, r.by.includes("bot") ? "🤖" : ""),
+      );
+      chip.addEventListener("click", (event) => {
+        event.stopPropagation();
+        react(chatId, msg, mine ? null : r.key);
+      });
+      box.append(chip);
+    }
+    return box;
+  }
+
+  function closeReactionPicker() {
+    const open = document.querySelector('[data-testid="reaction-picker"]');
+    if (open) open.remove();
+  }
+
+  /** A small picker of reaction emoji beside the message; the emoji already chosen takes it away. */
+  function openReactionPicker(chatId, msg, anchor) {
+    const already = document.querySelector('[data-testid="reaction-picker"]');
+    closeReactionPicker();
+    if (already && Number(already.dataset.messageId) === msg.message_id) return;
+    const mine = myReactions(msg);
+    const picker = h("div", {
+      class: "reaction-picker",
+      "data-testid": "reaction-picker",
+      "data-message-id": msg.message_id,
+      role: "menu",
+      "aria-label": "Kies een reactie",
+    });
+    for (const emoji of REACTIONS) {
+      const chosen = mine.includes(emoji);
+      const option = h(
+        "button",
+        {
+          type: "button",
+          class: `reaction-option${chosen ? " chosen" : ""}`,
+          "data-testid": "reaction-option",
+          "data-emoji": emoji,
+          role: "menuitem",
+          title: chosen ? "Reactie weghalen" : `Reageer met ${emoji}`,
+        },
+        emoji,
+      );
+      option.addEventListener("click", (event) => {
+        event.stopPropagation();
+        closeReactionPicker();
+        react(chatId, msg, chosen ? null : emoji);
+      });
+      picker.append(option);
+    }
+    const row = anchor.closest(".message-row");
+    (row || anchor.parentElement).append(picker);
+    const first = picker.querySelector("button");
+    if (first) first.focus({ preventScroll: true });
+  }
+
+  async function react(chatId, msg, emoji) {
+    if (state.personId === null) return;
+    try {
+      await api("POST", `/chats/${chatId}/react`, {
+        user_id: state.personId,
+        message_id: msg.message_id,
+        emoji,
+      });
+    } catch (err) {
+      toast(errorText(err), "error");
+    }
   }
 
   function renderInlineKeyboard(chatId, msg, rows) {
@@ -1365,6 +1504,12 @@
       }
     });
     document.querySelector(".messages-wrap").addEventListener("scroll", onScroll, { passive: true });
+    document.addEventListener("click", (event) => {
+      if (!event.target.closest('[data-testid="reaction-picker"]')) closeReactionPicker();
+    });
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") closeReactionPicker();
+    });
     $("new-messages").addEventListener("click", jumpToNew);
   }
 

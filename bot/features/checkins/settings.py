@@ -8,6 +8,7 @@ wait lives in memory for ten minutes (a restart simply forgets it).
 
 from __future__ import annotations
 
+import html
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -25,10 +26,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core import consent, conversation, flow, menu, schedule
+from bot.core import consent, conversation, flow, menu, schedule, sharing
 from bot.edge.sender import ButtonRows, call, keyboard, send_text
 from bot.edge.services import Services, services
-from storage import clients, schedules
+from storage import clients, journal, schedules
 from storage.clients import Client
 from storage.schedules import Schedule
 
@@ -75,6 +76,16 @@ WITHDRAW_CONFIRM = (
     "notities meer. Je kunt de modules gewoon blijven doen."
 )
 BACK = "↩️ Terug"
+# What the coach may read of the journal (bot.core.sharing): the default for new answers, and
+# per exercise already done. Buttons carry the value they set ("st:dl:1:stokt-1").
+SHARE_ITEM = "👁 Delen met je coach"
+SHARE_DEFAULT_LABELS = (("ja", "Ja"), ("nee", "Nee"), ("kiezen", "Per oefening kiezen"))
+SHARE_DONE_MAX = 8  # exercises listed, most recently answered first
+SHARE_INTRO = (
+    f"<b>{sharing.QUESTION}</b>\nNu: {{now}}.\n\n"
+    "Je veiligheidsplan deel je apart, onder /veiligheidsplan."
+)
+SHARE_DONE = "\n\n<b>Oefeningen die je al deed</b> (tik om te veranderen):"
 
 
 def _wait_map(svc: Services) -> dict[int, tuple[str, datetime]]:
@@ -162,6 +173,7 @@ def screen_rows(svc: Services, client: Client, s: Schedule, now: datetime) -> Bu
     # never shows the answer itself, in case someone else looks at the phone.
     rows.append([(SAFETY_AGAIN, "st:veilig")])
     if conversation.consented(client):
+        rows.append([(SHARE_ITEM, "st:delen")])
         rows.append([("Toestemming intrekken", "st:intrek")])
     rows.append([("↩️ Terug naar het menu", menu.MENU)])
     return rows
@@ -220,6 +232,40 @@ def sub_screen(page: str, client: Client, s: Schedule) -> tuple[str, ButtonRows]
     return None
 
 
+def share_screen(
+    svc: Services,
+    choice: journal.Choice | None,
+    done: list[tuple[str, int, int]],
+) -> tuple[str, ButtonRows]:
+    """The sharing page: the default for new answers, and each exercise already done."""
+    rows: list[list[tuple[str, str]]] = [
+        [
+            (("✅ " if choice == value else "") + label, f"st:delen:{value}")
+            for value, label in SHARE_DEFAULT_LABELS[:2]
+        ],
+        [
+            (("✅ " if choice == value else "") + label, f"st:delen:{value}")
+            for value, label in SHARE_DEFAULT_LABELS[2:]
+        ],
+    ]
+    text = SHARE_INTRO.format(now=sharing.choice_line(choice))
+    listed = [d for d in done if d[0] not in sharing.OWN_CHOICE][:SHARE_DONE_MAX]
+    if listed:
+        text += SHARE_DONE
+    for dialogue_id, total, shared in listed:
+        name = sharing.title(svc, dialogue_id)
+        everything = shared == total
+        state = "👁 gedeeld" if everything else ("🔒 privé" if shared == 0 else "deels gedeeld")
+        text += f"\n• {html.escape(name, quote=False)}: {state}"
+        target = 0 if everything else 1
+        label = f"{'🔒 Maak privé' if everything else '👁 Deel'}: {name}"[:60]
+        data = f"st:dl:{target}:{dialogue_id}"
+        if len(data.encode()) <= 64:
+            rows.append([(label, data)])
+    rows.append([(BACK, "st:home")])
+    return text, rows
+
+
 # --- actions ------------------------------------------------------------------------------------
 
 
@@ -257,7 +303,7 @@ async def apply(svc: Services, bot: Any, client: Client, data: str) -> str | Non
     uid = client.user_id
     now = svc.clock.now()
     _, current = await _state(svc, uid)
-    if action in ("tijd", "dagen", "zone", "rfdag", "pauze", "intrek") and not arg:
+    if action in ("tijd", "dagen", "zone", "rfdag", "pauze", "intrek", "delen") and not arg:
         return action
     if action == "ci":
         await change(svc, uid, checkin_enabled=not current.checkin_enabled)
@@ -296,6 +342,19 @@ async def apply(svc: Services, bot: Any, client: Client, data: str) -> str | Non
     elif action == "veilig" and SAFETY_SCREEN in svc.library.dialogues:
         await flow.begin(svc, bot, client, SAFETY_SCREEN)
         return "veilig"
+    elif action == "delen" and arg in journal.CHOICES and conversation.consented(client):
+        async with svc.db.transaction() as conn:
+            await journal.set_choice(conn, uid, arg, now)
+        log.info("settings changed", extra={"user_id": uid, "setting": "share_default"})
+        return "delen"
+    elif action == "dl" and arg[:2] in ("0:", "1:") and conversation.consented(client):
+        dialogue_id = arg[2:]
+        if dialogue_id not in sharing.OWN_CHOICE:
+            async with svc.db.transaction() as conn:
+                # The user id is the presser's: a forged id of someone else's changes nothing.
+                await journal.share_dialogue(conn, uid, dialogue_id, arg[0] == "1")
+        log.info("settings changed", extra={"user_id": uid, "setting": "share_exercise"})
+        return "delen"
     elif action == "intrek" and arg == "ja":
         await consent.withdraw_consent(svc, bot, client)
         return "intrek:ja"
@@ -320,6 +379,11 @@ async def show(svc: Services, bot: Any, client: Client) -> None:
 
 async def _render(svc: Services, user_id: int, page: str | None) -> tuple[str, ButtonRows]:
     client, s = await _state(svc, user_id)
+    if page == "delen" and conversation.consented(client):
+        async with svc.db.read() as conn:
+            choice = await journal.choice(conn, user_id)
+            done = await journal.by_dialogue(conn, user_id)
+        return share_screen(svc, choice, done)
     if page is not None:
         found = sub_screen(page, client, s)
         if found is not None:

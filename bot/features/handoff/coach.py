@@ -30,10 +30,10 @@ from bot.core.coach_channel import COACH_LABEL
 from bot.core.office_hours import Away
 from bot.edge.sender import call, keyboard, send_text
 from bot.edge.services import Services, services
+from bot.features.handoff import assign, later, lookup, pinning, saved
 from bot.features.handoff import client as client_side
-from bot.features.handoff import lookup, pinning, saved
 from bot.features.handoff.client import CLIENT_CANCEL, CLIENT_PLAIN
-from storage import clients, handoffs, notices, progress
+from storage import clients, handoffs, links, notices, progress
 from storage.clients import Client
 
 log = logging.getLogger(__name__)
@@ -69,8 +69,9 @@ UNKNOWN_RELAY = "Ik weet niet bij welke cliënt dat bericht hoort. Je bericht is
 REOPENED = "Het gesprek was gesloten en is weer geopend. Geef terug met de knoppen op de kaart."
 UNKNOWN_COMMAND = (
     "Coach-commando's: /open (wie wacht er), /client NAAM (de kaart van een cliënt), "
-    "/sjablonen (opgeslagen antwoorden), /vastzetten ZIN (in het topic van een cliënt), "
-    "/overzicht (het weekoverzicht) en /afwezig (afwezigheid)."
+    "/sjablonen (opgeslagen antwoorden), /vastzetten ZIN en /later 18:30 TEKST (in het topic "
+    "van een cliënt; /later alleen toont wat gepland staat), /overzicht (het weekoverzicht) en "
+    "/afwezig (afwezigheid). Werk klaarzetten: de knop 📚 op de kaart."
 )
 AWAY_USAGE = (
     "Gebruik: <code>/afwezig 14-12</code> (de dag dat je terug bent), eventueel met een eigen "
@@ -116,8 +117,9 @@ def parse_return_date(arg: str, today: date) -> date | None:
 # --- relaying a coach's message -------------------------------------------------------------
 
 
-async def _copy(svc: Services, uid: int, make: Any) -> str | None:
-    """One copyMessage to the client: None when it arrived, else the line for the coach."""
+async def _copy(svc: Services, uid: int, make: Any) -> tuple[str | None, int | None]:
+    """One copyMessage to the client: (None, its message id) when it arrived, else (the line
+    for the coach, None)."""
     refused = False
 
     async def attempt() -> Any:
@@ -126,9 +128,23 @@ async def _copy(svc: Services, uid: int, make: Any) -> str | None:
         refused = copied is None
         return copied
 
-    if await call(svc, "copyMessage", attempt, user_id=uid) is not None:
-        return None
-    return NOT_COPIED if refused else NOT_DELIVERED
+    copied = await call(svc, "copyMessage", attempt, user_id=uid)
+    if copied is not None:
+        return None, int(copied.message_id)
+    return (NOT_COPIED if refused else NOT_DELIVERED), None
+
+
+async def _link_out(
+    svc: Services, client: Client, message: Message, client_message_id: int
+) -> None:
+    """The coach's message and the client's copy of it, linked for reactions both ways."""
+    await coach_channel.link_messages(
+        svc,
+        client.user_id,
+        links.OUT,
+        client_message_id,
+        [(message.chat_id, message.message_id)],
+    )
 
 
 async def _deliver_to_client(
@@ -141,11 +157,14 @@ async def _deliver_to_client(
         body = f"{COACH_LABEL}\n{message.text_html}"
         if len(body) <= TEXT_MAX:
             sent = await send_text(svc, bot, target, body, user_id=uid)
-            return None if sent is not None else NOT_DELIVERED
+            if sent is None:
+                return NOT_DELIVERED
+            await _link_out(svc, client, message, sent.message_id)
+            return None
     elif coach_channel.captioned(message):
         caption = f"{COACH_LABEL}\n{message.caption_html}" if message.caption else COACH_LABEL
         if len(caption) <= CAPTION_MAX:
-            return await _copy(
+            problem, copied_id = await _copy(
                 svc,
                 uid,
                 lambda: bot.copy_message(
@@ -156,13 +175,18 @@ async def _deliver_to_client(
                     parse_mode=ParseMode.HTML,
                 ),
             )
+            if copied_id is not None:
+                await _link_out(svc, client, message, copied_id)
+            return problem
     # Stickers, video notes, locations, or a text too long for the label: label, then the copy.
     label = await send_text(svc, bot, target, f"{COACH_LABEL} stuurt je:", user_id=uid)
     if label is None:
         return NOT_DELIVERED
-    problem = await _copy(
+    problem, copied_id = await _copy(
         svc, uid, lambda: bot.copy_message(target, message.chat_id, message.message_id)
     )
+    if copied_id is not None:
+        await _link_out(svc, client, message, copied_id)
     if problem is not None:
         # No label left hanging over nothing: the client sees no trace of what did not come.
         try:
@@ -172,10 +196,15 @@ async def _deliver_to_client(
     return problem
 
 
-async def _deliver_text(svc: Services, bot: Any, client: Client, text_html: str) -> str | None:
-    """A text of the coach's (a saved reply) to the client with the "je coach" label."""
+async def _deliver_text(
+    svc: Services, bot: Any, client: Client, text_html: str, delivered: list[int] | None
+) -> str | None:
+    """A text of the coach's (a saved reply) to the client with the "je coach" label; its
+    message id goes into `delivered` (for the caller to link to what the coach sees of it)."""
     body = f"{COACH_LABEL}\n{text_html}"
     sent = await send_text(svc, bot, client.chat_id, body, user_id=client.user_id)
+    if sent is not None and delivered is not None:
+        delivered.append(sent.message_id)
     return None if sent is not None else NOT_DELIVERED
 
 
@@ -187,9 +216,11 @@ async def relay_to_client(
     coach_id: int,
     *,
     text_html: str | None = None,
+    delivered: list[int] | None = None,
 ) -> str | None:
     """Send a coach's message (or, without one, `text_html`) to one client; returns a line for
-    the coach when it did not go."""
+    the coach when it did not go. A coach's message is linked to the client's copy for
+    reactions here; for `text_html` the copy's message id goes into `delivered`."""
     async with svc.db.read() as conn:
         client = await clients.get(conn, user_id)
     if client is None:
@@ -210,7 +241,7 @@ async def relay_to_client(
     if message is not None:
         problem = await _deliver_to_client(svc, bot, client, message)
     else:
-        problem = await _deliver_text(svc, bot, client, text_html or "")
+        problem = await _deliver_text(svc, bot, client, text_html or "", delivered)
     if problem is not None:
         async with svc.db.read() as conn:
             fresh = await clients.get(conn, user_id)
@@ -281,6 +312,8 @@ async def _group_message(svc: Services, bot: Any, update: Update, message: Messa
         return
     if not _has_content(message):
         return  # service messages: topic created, member joined...
+    if await assign.on_reply(svc, bot, message):
+        return  # a date for work being set out, not a message for the client
     if not message.is_topic_message or message.message_thread_id is None:
         await _reply(svc, bot, message, WRITE_IN_TOPIC)
         return
@@ -329,11 +362,13 @@ async def on_coach_private(update: Update, context: Context) -> None:
     bot = context.bot
     command = _command(message, svc.bot_username)
     if command is not None:
-        if command[0] in ("open", "afwezig", "client", "sjablonen", "vastzetten"):
+        if command[0] in ("open", "afwezig", "client", "sjablonen", "vastzetten", "later"):
             await _coach_command(svc, bot, message, *command)
             raise ApplicationHandlerStop
         return  # /start, /menu...: a coach may try the bot as a client
     replied = message.reply_to_message
+    if replied is not None and await assign.on_reply(svc, bot, message):
+        raise ApplicationHandlerStop
     if replied is not None:
         async with svc.db.read() as conn:
             user_id = await handoffs.user_for_relay(conn, message.chat_id, replied.message_id)
@@ -374,6 +409,8 @@ async def _coach_command(
         await saved.command(svc, bot, message, args)
     elif name == "vastzetten":
         await pinning.command(svc, bot, message, args)
+    elif name == "later":
+        await later.command(svc, bot, message, args)
     else:
         await _reply(svc, bot, message, UNKNOWN_COMMAND)
 
@@ -462,6 +499,15 @@ async def on_callback(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
     if data.startswith("sr:"):
         await saved.on_button(svc, context.bot, query, data, relay_to_client)
+        raise ApplicationHandlerStop
+    if data.startswith(assign.PREFIX):
+        await assign.on_coach_button(svc, context.bot, query, data)
+        raise ApplicationHandlerStop
+    if data.startswith(assign.CLIENT_PREFIX):
+        await assign.on_client_button(svc, context.bot, update, data)
+        raise ApplicationHandlerStop
+    if data.startswith(later.PREFIX):
+        await later.on_button(svc, context.bot, query, data)
         raise ApplicationHandlerStop
     if message is not None and message.chat_id == svc.config.coach.chat_id != 0:
         await _answer(
@@ -698,6 +744,9 @@ def register(app: Any) -> None:
             MessageHandler(coaches & filters.UpdateType.MESSAGE, on_coach_private), group=-1
         )
     app.add_handler(CallbackQueryHandler(on_callback), group=-1)
+    # Steps of the check-in sweep: set-out work told to clients, messages for later sent.
+    assign.register(app)
+    later.register(app, relay_to_client)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             reminder_job, interval=REMINDER_EVERY, first=60.0, name="handoff-reminders"

@@ -20,7 +20,7 @@ from telegram.constants import ParseMode
 from bot.core import coach_channel
 from bot.edge.sender import ButtonRows, call, keyboard
 from bot.edge.services import Services
-from storage import clients, handoffs, saved_replies
+from storage import clients, handoffs, links, saved_replies
 
 log = logging.getLogger(__name__)
 
@@ -187,9 +187,15 @@ async def on_button(svc: Services, bot: Any, query: Any, data: str, relay: Relay
         await call(svc, "answerCallbackQuery", lambda: query.answer(text=GONE))
         return
     text = html.escape(fill(reply.text, coach_channel.chosen_name(client)))
-    problem = await relay(svc, bot, owner, None, coach_id, text_html=text)
+    delivered: list[int] = []
+    problem = await relay(svc, bot, owner, None, coach_id, text_html=text, delivered=delivered)
     await call(
         svc, "answerCallbackQuery", lambda: query.answer(text=None if problem else "Verstuurd.")
     )
     log.info("saved reply sent", extra={"user_id": owner, "coach_id": coach_id})
-    await _send(svc, bot, message, problem or SENT.format(text=text))
+    note = await _send(svc, bot, message, problem or SENT.format(text=text))
+    if problem is None and note is not None and delivered:
+        # The client's reaction on the saved reply shows on this note, as on a coach's message.
+        await coach_channel.link_messages(
+            svc, owner, links.OUT, delivered[0], [(note.chat_id, note.message_id)]
+        )
