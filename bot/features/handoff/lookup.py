@@ -66,7 +66,8 @@ async def card(svc: Services, user_id: int) -> tuple[str, ButtonRows] | None:
     facts = await coach_channel.card_facts(svc, user_id)
     if facts is None:
         return None
-    return coach_channel.card_text(svc.config.coach, facts, svc.clock.now()), []
+    rows: ButtonRows = [[(coach_channel.ASSIGN_BUTTON, f"{coach_channel.CARD_ASSIGN}{user_id}")]]
+    return coach_channel.card_text(svc.config.coach, facts, svc.clock.now()), rows
 
 
 async def _send(svc: Services, bot: Any, message: Message, text: str, rows: ButtonRows) -> None:
