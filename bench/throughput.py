@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import sys
 import tempfile
 import time
@@ -67,6 +68,13 @@ class Run:
         )
 
 
+def free_port() -> int:
+    """A free loopback port for the bot's webhook."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -82,12 +90,14 @@ def rss_mb(pid: int) -> float:
 
 
 async def start_bot(
-    sb: Sandbox, db: Path, *, echo: bool, rate: float, profile: str = ""
+    sb: Sandbox, db: Path, *, echo: bool, rate: float, profile: str = "", webhook: bool = False
 ) -> asyncio.subprocess.Process:
-    """Our bot (or the echo bot) in a child process; returns once it polls."""
+    """Our bot (or the echo bot) in a child process; returns once it polls (or listens)."""
     args = [str(db), sb.base_url, sb.base_file_url, sb.token, "--rate", str(rate)]
     if echo:
         args.append("--echo")
+    if webhook:
+        args += ["--webhook", str(free_port())]
     if profile:
         args += ["--profile", profile]
     child = await asyncio.create_subprocess_exec(
@@ -232,12 +242,19 @@ async def main(args: argparse.Namespace) -> None:
         with tempfile.TemporaryDirectory() as folder:
             tmp = Path(folder)
             child = await start_bot(
-                sb, tmp / "bot.sqlite3", echo=False, rate=args.rate, profile=args.profile
+                sb,
+                tmp / "bot.sqlite3",
+                echo=False,
+                rate=args.rate,
+                profile=args.profile,
+                webhook=args.webhook,
             )
             try:
                 ours = await load(sb, "bot", child, args.clients, args.seconds, args.quiet)
             finally:
                 await stop_bot(child)
+                if args.webhook:
+                    await sb.api.call("deleteWebhook", {})  # the echo bot polls
             print(ours.line(), flush=True)
             child = await start_bot(sb, tmp / "echo.sqlite3", echo=True, rate=args.rate)
             try:
@@ -288,6 +305,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--active", type=int, default=1000, help="clients chatting for the memory figure"
+    )
+    p.add_argument(
+        "--webhook",
+        action="store_true",
+        help="run our bot in webhook mode (a press's answer rides in the webhook response)",
     )
     p.add_argument("--profile", default="", help="write a cProfile of our bot's run to this file")
     return p.parse_args(argv)

@@ -57,6 +57,8 @@ class Sandbox:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         # Long benchmarks may switch this off to keep memory flat.
         self.record_requests = True
+        # Methods the bot asked for in its responses to webhook calls: carried out, not requests.
+        self.webhook_replies: list[tuple[str, dict[str, Any]]] = []
         self.closing = False
         self.info: dict[str, Any] = {}
         self.static_dir = Path(__file__).resolve().parent / "static"
@@ -318,6 +320,9 @@ class Sandbox:
                     async with session.post(hook.url, data=body, headers=headers) as resp:
                         if 200 <= resp.status < 300:
                             delivered = True
+                            reply = await _webhook_reply(resp)
+                            if reply is not None:
+                                await self._run_webhook_reply(reply)
                             return
                         hook.last_error_message = f"Wrong response from the webhook: {resp.status}"
                 except (OSError, TimeoutError) as exc:
@@ -336,6 +341,28 @@ class Sandbox:
             done.set_result(None)
             if chains.get(key) is done:
                 del chains[key]
+
+    async def _run_webhook_reply(self, body: dict[str, Any]) -> None:
+        """A method in the webhook's response: checked and carried out like a request, as
+        Telegram does; its result (or error) goes nowhere, as on Telegram."""
+        name = body.pop("method", None)
+        method = self.spec.canonical(name) if isinstance(name, str) else None
+        if method is None:
+            self._record_violation(str(name), "Not Found (unknown method in a webhook reply)")
+            return
+        try:
+            params = self.spec.validate(method, body, False, {})
+        except SpecError as exc:
+            self.webhook_replies.append((method, body))
+            self._record_violation(method, str(exc))
+            return
+        self.webhook_replies.append((method, params))
+        try:
+            await self.api.call(method, params)
+        except ApiError as exc:
+            self.errors.append({"method": method, "code": exc.code, "description": exc.description})
+            if exc.violation:
+                self._record_violation(method, exc.description)
 
     # -- people: the Python API -------------------------------------------------------------
 
@@ -762,6 +789,17 @@ async def _read_params(
                 params[key] = value
         return params, True, files
     raise ValueError(f"unsupported content type {ctype}")
+
+
+async def _webhook_reply(resp: Any) -> dict[str, Any] | None:
+    """The method a webhook's 2xx response asks for ({"method": ..., params}), or None."""
+    if resp.content_type != "application/json":
+        return None
+    try:
+        body = await resp.json(loads=json.loads)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) and "method" in body else None
 
 
 def _loggable(raw: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""Small query helpers shared by the repositories."""
+"""Small query helpers shared by the repositories.
+
+Each call on an aiosqlite connection is a hop to its thread and back, which costs more CPU than
+a small query itself: the reads run as one `execute_fetchall` (one hop) instead of execute,
+fetch and close (three).
+"""
 
 from __future__ import annotations
 
@@ -13,15 +18,19 @@ Params = Sequence[object]
 async def fetch_one(
     conn: aiosqlite.Connection, sql: str, params: Params = ()
 ) -> sqlite3.Row | None:
-    """Run a query and return its first row (or None), closing the cursor."""
-    async with conn.execute(sql, params) as cursor:
-        return await cursor.fetchone()
+    """Run a query and return its first row (or None), in one hop.
+
+    It reads every row the query returns: for a lookup by key, or with a LIMIT.
+    """
+    rows = await conn.execute_fetchall(sql, params)
+    for row in rows:
+        return row
+    return None
 
 
 async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-    """Run a query and return all its rows, closing the cursor."""
-    async with conn.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
+    """Run a query and return all its rows, in one hop."""
+    return list(await conn.execute_fetchall(sql, params))
 
 
 async def execute(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:

@@ -117,6 +117,17 @@ async def touch(
     return client
 
 
+async def seen(conn: aiosqlite.Connection, user_id: int, now: datetime) -> None:
+    """Move an existing, active client's last_seen forward to `now` (never creates a row: a
+    client erased in the meantime stays erased)."""
+    ts = to_ts(now)
+    await execute(
+        conn,
+        "UPDATE clients SET last_seen = ? WHERE user_id = ? AND active = 1 AND last_seen < ?",
+        (ts, user_id, ts),
+    )
+
+
 async def save_state(
     conn: aiosqlite.Connection, user_id: int, state: dict[str, Any] | None
 ) -> None:

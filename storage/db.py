@@ -138,14 +138,19 @@ class Database:
                 await conn.execute("BEGIN IMMEDIATE")
                 yield conn
                 # Inside an inbox update's handling, the first commit also records that the
-                # update changed something, in the same transaction (see storage/inbox.py).
+                # update changed something, in the same transaction (see storage/inbox.py),
+                # and carries the writes the handling deferred.
                 handling = inbox.current.get()
+                deferred = handling.deferred if handling is not None else []
+                for write in deferred:
+                    await write(conn)
                 marks = handling is not None and not handling.effects and not handling.finished
                 if handling is not None and marks:
                     await inbox.mark_effects(conn, handling.update_id)
                 await conn.execute("COMMIT")
                 if handling is not None and marks:
                     handling.effects = True
+                del deferred[:]
             except BaseException as exc:
                 await _end_transaction(conn, "ROLLBACK")
                 _raise_translated(exc)

@@ -15,8 +15,8 @@ transaction that commits in that context also sets the row's `effects` (see
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import aiosqlite
@@ -29,11 +29,19 @@ STATUSES = ("pending", "done", "interrupted", "set_aside")
 
 @dataclass
 class Handling:
-    """The update a task is handling now; `effects` turns True once something was changed."""
+    """The update a task is handling now; `effects` turns True once something was changed.
+
+    `deferred` holds small writes that may wait (a client's last_seen): the handling's first
+    write transaction carries them (`Database.transaction`), or the inbox's next batch of ends
+    when it has none, so they cost no transaction of their own.
+    """
 
     update_id: int
     effects: bool = False
     finished: bool = False
+    deferred: list[Callable[[aiosqlite.Connection], Awaitable[object]]] = field(
+        default_factory=list
+    )
 
 
 # The update the running task handles (None outside an update: a sweep, a job, start-up).
@@ -67,14 +75,18 @@ class Pending:
 async def store(
     conn: aiosqlite.Connection, updates: Sequence[Incoming], now: datetime
 ) -> list[int]:
-    """Store updates not seen before; return the update ids that are new, in the given order."""
+    """Store updates not seen before; return the update ids that are new, in the given order.
+
+    A new row counts its first try at once: the caller hands it to the handlers straight after
+    (bot/edge/inbox.py), so the handling needs no write of its own to count it.
+    """
     new: list[int] = []
     at = to_ts(now)
     for update in updates:
         changed = await execute(
             conn,
-            "INSERT INTO inbox (update_id, user_id, kind, raw, received_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (update_id) DO NOTHING",
+            "INSERT INTO inbox (update_id, user_id, kind, raw, received_at, tries) "
+            "VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (update_id) DO NOTHING",
             (update.update_id, update.user_id, update.kind, update.raw, at),
         )
         if changed:
@@ -113,6 +125,17 @@ async def begin(conn: aiosqlite.Connection, update_id: int) -> int | None:
         conn, "SELECT tries FROM inbox WHERE update_id = ? AND status = 'pending'", (update_id,)
     )
     return None if row is None else int(row["tries"])
+
+
+async def count_tries(conn: aiosqlite.Connection, update_ids: Sequence[int]) -> None:
+    """Count one more try of each of these pending updates (at start-up, as they are handed over
+    again)."""
+    for update_id in update_ids:
+        await execute(
+            conn,
+            "UPDATE inbox SET tries = tries + 1 WHERE update_id = ? AND status = 'pending'",
+            (update_id,),
+        )
 
 
 async def mark_effects(conn: aiosqlite.Connection, update_id: int) -> None:

@@ -4,6 +4,7 @@ Used by the crash test (SIGKILL mid-load) and by bench/throughput.py (a separate
 bot's CPU time and resident memory can be measured apart from the sandbox and the clients).
 
     python tests/botproc.py DB BASE_URL FILE_URL TOKEN [--echo] [--rate R] [--profile OUT] [--log L]
+        [--webhook PORT]
 
 Prints "ready" on stdout once it polls; runs until SIGTERM/SIGINT (or SIGKILL).
 """
@@ -16,6 +17,7 @@ import contextlib
 import cProfile
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,13 @@ from telegram.ext import (  # noqa: E402
 )
 
 from bot.cli.demo import LocalBot  # noqa: E402
-from bot.edge.config import Config, DialoguesConfig, StorageConfig, TelegramConfig  # noqa: E402
+from bot.edge.config import (  # noqa: E402
+    Config,
+    DialoguesConfig,
+    StorageConfig,
+    TelegramConfig,
+    WebhookConfig,
+)
 
 ECHO_KEYBOARD = InlineKeyboardMarkup(
     [
@@ -107,10 +115,22 @@ async def main(args: argparse.Namespace) -> None:
             base_url=args.base_url,
             base_file_url=args.file_url,
             global_rate=args.rate,
+            mode="webhook" if args.webhook else "polling",
         ),
         storage=StorageConfig(database=args.db),
         dialogues=DialoguesConfig(typing_pauses=False),
     )
+    if args.webhook:
+        # On loopback over plain http (the config check's https rule is for real use).
+        config = replace(
+            config,
+            webhook=WebhookConfig(
+                url=f"http://127.0.0.1:{args.webhook}/telegram",
+                listen="127.0.0.1",
+                port=args.webhook,
+                secret_token="bench_secret",
+            ),
+        )
     bot = LocalBot(config, run_jobs=args.jobs)
     await bot.start()
     print("ready", flush=True)
@@ -128,6 +148,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--echo", action="store_true", help="a bare PTB echo bot instead of ours")
     p.add_argument("--rate", type=float, default=30.0, help="AIORateLimiter overall rate")
     p.add_argument("--jobs", action="store_true", help="run the check-in sweep job")
+    p.add_argument("--webhook", type=int, default=0, help="webhook mode on this loopback port")
     p.add_argument("--log", default="", help="log at this level to stderr, as `coachbot run` does")
     p.add_argument(
         "--profile",

@@ -35,14 +35,16 @@ async def test_store_keeps_each_update_once_in_arrival_order(db: Database) -> No
         waiting = await inbox.pending(conn)
     assert [p.update_id for p in waiting] == [30, 10, 20]
     assert waiting[0].raw and json.loads(waiting[0].raw)["update_id"] == 30
-    assert (waiting[0].tries, waiting[0].effects, waiting[0].user_id) == (0, False, 7)
+    # Its first try is counted as it is stored (the caller hands it to the handlers at once).
+    assert (waiting[0].tries, waiting[0].effects, waiting[0].user_id) == (1, False, 7)
 
 
-async def test_begin_counts_tries_and_finish_drops_the_text(db: Database) -> None:
+async def test_tries_count_from_storing_and_finish_drops_the_text(db: Database) -> None:
     async with db.transaction() as conn:
         await inbox.store(conn, [_update(1, text="geheime woorden")], NOW)
-        assert await inbox.begin(conn, 1) == 1
         assert await inbox.begin(conn, 1) == 2
+        await inbox.count_tries(conn, [1, 99])
+        assert await inbox.begin(conn, 1) == 4
         assert await inbox.begin(conn, 99) is None
         assert await inbox.finish(conn, [1], NOW) == 1
         # Finished is finished: not again, and no more tries.
@@ -90,7 +92,7 @@ async def test_interrupted_ends_only_updates_that_changed_something(db: Database
         await inbox.begin(conn, 2)  # started, changed nothing yet: safe to handle again
         assert await inbox.interrupted(conn, NOW) == 1
         waiting = await inbox.pending(conn)
-        assert [(p.update_id, p.tries) for p in waiting] == [(2, 1), (3, 0)]
+        assert [(p.update_id, p.tries) for p in waiting] == [(2, 2), (3, 1)]
         assert await inbox.counts(conn) == {
             "pending": 2,
             "done": 0,

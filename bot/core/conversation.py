@@ -34,7 +34,7 @@ from dialogues import (
     TypingPause,
     step,
 )
-from storage import assignments, clients, followups, journal, moods, progress
+from storage import assignments, clients, followups, inbox, journal, moods, progress
 from storage.clients import Client
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,11 @@ PARKING_KINDS = ("checkin", "reflection")
 # At most this many states of clients without consent are held in memory (least recent go).
 MAX_EPHEMERAL = 10_000
 MAX_TYPING_PAUSE = 3.0
+# "typing…" is shown only before a pause at least this long (a bubble of about 75 characters or
+# more, see dialogues.engine.typing_seconds): shorter, it would flicker for a moment, or not show
+# at all by the time it arrives, and cost a Bot API request the client never sees. The pause
+# itself stays, so the bubbles keep their rhythm.
+TYPING_SHOWN_FROM = 1.0
 # last_seen is refreshed at most this often (retention counts in months).
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -128,17 +133,17 @@ async def touch(svc: Services, user: User, chat_id: int) -> Client:
     # update, each waiting for the writer under load).
     async with svc.db.read() as conn:
         known = await clients.get(conn, user.id)
-    if (
+    same = (
         known is not None
         and known.active
         and known.blocked_at is None
         and known.chat_id == chat_id
         and known.first_name == user.first_name
         and known.language_code == user.language_code
-        and timedelta(0) <= now - known.last_seen < TOUCH_EVERY
-    ):
-        return known
-    async with svc.db.transaction() as conn:
+        and timedelta(0) <= now - known.last_seen
+    )
+
+    async def write(conn: Any) -> Client:
         return await clients.touch(
             conn,
             user_id=user.id,
@@ -148,6 +153,20 @@ async def touch(svc: Services, user: User, chat_id: int) -> Client:
             timezone=svc.config.clients.default_timezone,
             now=now,
         )
+
+    if same and known is not None:
+        if now - known.last_seen < TOUCH_EVERY:
+            return known
+        handling = inbox.current.get()
+        if handling is not None:
+            # Only last_seen is old: the handling's own write transaction (or the inbox's next
+            # batch) carries it, so an update takes the writer once, not twice. An update, not
+            # touch's insert: a client erased by this very update must not come back.
+            uid = user.id
+            handling.deferred.append(lambda conn: clients.seen(conn, uid, now))
+            return known
+    async with svc.db.transaction() as conn:
+        return await write(conn)
 
 
 def current_state(svc: Services, client: Client) -> State:
@@ -390,7 +409,8 @@ async def _deliver(
             keyboards.remember(svc, client.user_id, "step", sent)
         elif isinstance(out, TypingPause):
             if pauses:
-                await bot.send_chat_action(chat_id, "typing")
+                if out.seconds >= TYPING_SHOWN_FROM:
+                    await bot.send_chat_action(chat_id, "typing")
                 await asyncio.sleep(min(out.seconds, MAX_TYPING_PAUSE))
         elif isinstance(out, Notice):
             await send_text(svc, bot, chat_id, f"<i>{out.text}</i>", user_id=client.user_id)

@@ -55,6 +55,11 @@ async def call(
             log.warning("telegram 429 on %s, waiting %.1fs", what, wait)
             await asyncio.sleep(wait)
         except BadRequest as exc:
+            if what == "answerCallbackQuery" and "query is too old" in str(exc).lower():
+                # A press answered again after a restart, or answered too late: the client's
+                # button stopped turning by itself; nothing is lost.
+                log.info("telegram: %s too late", what)
+                return None
             if "not modified" in str(exc).lower():
                 # An edit to what the message already shows (a button pressed twice): not a
                 # bug; the caller decides what it means.

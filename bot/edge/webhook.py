@@ -4,6 +4,14 @@ python-telegram-bot's built-in webhook server compares the secret with `!=`; her
 checked with `hmac.compare_digest` before the body is even parsed. An update is stored in the
 inbox (bot/edge/inbox.py) before Telegram gets its 200; one the library cannot parse is stored,
 answered 200 and set aside there, so Telegram does not deliver it again and again.
+
+A pressed button (a callback query) must be answered with answerCallbackQuery. Telegram lets
+the response to its webhook call carry one method ({"method": ..., parameters}); it carries it
+out and gives no result back. Once the update is stored, the response waits up to
+`inbox.REPLY_WAIT` for the handlers' answer and returns it as the body: one request less per
+press. A handler slower than that (or one that fails) costs nothing but the saving: the
+response goes as a plain 200, and the answer goes as an ordinary request when it comes (or, if
+the handler never answered, a plain answer is sent for it when its handling ends).
 """
 
 from __future__ import annotations
@@ -53,12 +61,18 @@ class WebhookServer:
             log.warning("webhook request with a body that is not an update refused")
             return web.Response(status=400)
         try:
-            await self.inbox.receive([data])
+            new = await self.inbox.receive([data], reply=True)
         except StorageError as exc:
             # Not stored, so not acknowledged: Telegram delivers it again later.
             log.error("webhook: update not stored (%s); Telegram will send it again", exc)
             await self.inbox.tell_unstored([data])
             return web.Response(status=503)
+        # Stored: whatever happens now, the update is not lost. A pressed button's answer may
+        # ride back in this response (Telegram carries it out), saving a request of its own.
+        for update_id in new:
+            body = await self.inbox.reply_for(update_id)
+            if body is not None:
+                return web.json_response(body)
         return web.Response(status=200)
 
     async def start(self) -> int:
