@@ -582,6 +582,24 @@ async def post_card(svc: Services, bot: Any, client: Client) -> None:
     )
 
 
+async def reply_here(
+    svc: Services, bot: Any, message: Message, text: str, rows: ButtonRows | None = None
+) -> Message | None:
+    """Answer a coach in the chat (and topic) their command or button came from (HTML)."""
+    thread = message.message_thread_id if message.is_topic_message else None
+    return await call(
+        svc,
+        "sendMessage to coach chat",
+        lambda: bot.send_message(
+            message.chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(rows),
+            message_thread_id=thread,
+        ),
+    )
+
+
 async def say_to_coaches(
     svc: Services, bot: Any, client: Client, text: str, *, card_if_new: bool = True
 ) -> list[tuple[int, int]]:

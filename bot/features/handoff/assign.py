@@ -280,23 +280,6 @@ async def _edit(svc: Services, message: Message, text: str, rows: ButtonRows | N
         log.info("could not edit the assignment picker", extra={"message_id": message.message_id})
 
 
-async def _say(
-    svc: Services, bot: Any, message: Message, text: str, rows: ButtonRows | None = None
-) -> Message | None:
-    thread = message.message_thread_id if message.is_topic_message else None
-    return await call(
-        svc,
-        "sendMessage to coach chat",
-        lambda: bot.send_message(
-            message.chat_id,
-            text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard(rows),
-            message_thread_id=thread,
-        ),
-    )
-
-
 def _top_rows(svc: Services, uid: int) -> ButtonRows:
     rows: list[list[tuple[str, str]]] = []
     for module in svc.library.menu.modules:
@@ -331,7 +314,9 @@ async def on_coach_button(svc: Services, bot: Any, query: Any, data: str) -> Non
     log.info("assignment button", extra={"user_id": uid, "coach_id": coach_id, "action": action})
     if action == "m":
         await _answer(svc, query)
-        await _say(svc, bot, message, PICK.format(name=name), _top_rows(svc, uid))
+        await coach_channel.reply_here(
+            svc, bot, message, PICK.format(name=name), _top_rows(svc, uid)
+        )
     elif action == "b":
         await _answer(svc, query)
         await _edit(svc, message, PICK.format(name=name), _top_rows(svc, uid))
@@ -453,23 +438,23 @@ async def on_reply(svc: Services, bot: Any, message: Message) -> bool:
     async with svc.db.read() as conn:
         client = await clients.get(conn, uid)
     if client is None:
-        await _say(svc, bot, message, GONE)
+        await coach_channel.reply_here(svc, bot, message, GONE)
         return True
     zone = zone_or_default(client.timezone, svc.config.clients.default_timezone)
     today = svc.clock.now().astimezone(zone).date()
     words = (message.text or "").split()
     day = parse_day(words[0], today) if len(words) == 1 else None
     if day is None:
-        await _say(svc, bot, message, NO_DATE)
+        await coach_channel.reply_here(svc, bot, message, NO_DATE)
         return True
     if day < today:
-        await _say(svc, bot, message, PAST_DATE)
+        await coach_channel.reply_here(svc, bot, message, PAST_DATE)
         return True
     if day > today + timedelta(days=366):
-        await _say(svc, bot, message, FAR_DATE)
+        await coach_channel.reply_here(svc, bot, message, FAR_DATE)
         return True
     confirmation = await set_out(svc, bot, client, sender.id, item, day)
-    await _say(svc, bot, message, confirmation)
+    await coach_channel.reply_here(svc, bot, message, confirmation)
     try:
         await call(
             svc, "editMessageReplyMarkup", lambda: replied.edit_reply_markup(reply_markup=None)

@@ -21,13 +21,12 @@ from datetime import time as clock_time
 from typing import Any
 
 from telegram import Message
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.core import coach_channel, due_work
 from bot.core.office_hours import zone as coach_zone
 from bot.core.schedule import local_moment, zone_or_default
-from bot.edge.sender import ButtonRows, call, keyboard
+from bot.edge.sender import call
 from bot.edge.services import Services, services
 from bot.features.handoff.when import moment_words, parse_day, parse_time
 from storage import clients, handoffs, links
@@ -90,23 +89,6 @@ async def _client_of(svc: Services, message: Message) -> int | None:
         return await handoffs.user_for_relay(conn, message.chat_id, replied.message_id)
 
 
-async def _say(
-    svc: Services, bot: Any, message: Message, text: str, rows: ButtonRows | None = None
-) -> None:
-    thread = message.message_thread_id if message.is_topic_message else None
-    await call(
-        svc,
-        "sendMessage to coach chat",
-        lambda: bot.send_message(
-            message.chat_id,
-            text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard(rows),
-            message_thread_id=thread,
-        ),
-    )
-
-
 def _preview(text: str, size: int = 60) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= size else flat[: size - 1] + "…"
@@ -119,19 +101,19 @@ async def command(svc: Services, bot: Any, message: Message, args: list[str]) ->
         return
     user_id = await _client_of(svc, message)
     if user_id is None:
-        await _say(svc, bot, message, WHERE)
+        await coach_channel.reply_here(svc, bot, message, WHERE)
         return
     async with svc.db.read() as conn:
         client = await clients.get(conn, user_id)
     if client is None:
-        await _say(svc, bot, message, GONE)
+        await coach_channel.reply_here(svc, bot, message, GONE)
         return
     if not args:
         await _list(svc, bot, message, client)
         return
     match = _COMMAND_RE.match(message.text or "")
     if match is None:
-        await _say(svc, bot, message, USAGE)
+        await coach_channel.reply_here(svc, bot, message, USAGE)
         return
     day_word, time_word, text = match.group(1), match.group(2), match.group(3).strip()
     cz = coach_zone(svc.config.coach)
@@ -140,22 +122,22 @@ async def command(svc: Services, bot: Any, message: Message, args: list[str]) ->
     at = parse_time(time_word)
     day = today if day_word is None else parse_day(day_word, today)
     if at is None or day is None:
-        await _say(svc, bot, message, BAD_DAY if day is None else USAGE)
+        await coach_channel.reply_here(svc, bot, message, BAD_DAY if day is None else USAGE)
         return
     send_at = local_moment(day, clock_time(*at), cz)
     if day_word is None and send_at <= now:
         send_at = local_moment(day + timedelta(days=1), clock_time(*at), cz)
     if send_at <= now:
-        await _say(svc, bot, message, PAST)
+        await coach_channel.reply_here(svc, bot, message, PAST)
         return
     if send_at - now > MAX_AHEAD:
-        await _say(svc, bot, message, TOO_FAR)
+        await coach_channel.reply_here(svc, bot, message, TOO_FAR)
         return
     if len(text) > TEXT_MAX or not text:
-        await _say(svc, bot, message, TOO_LONG if text else USAGE)
+        await coach_channel.reply_here(svc, bot, message, TOO_LONG if text else USAGE)
         return
     if not client.active:
-        await _say(svc, bot, message, BLOCKED)
+        await coach_channel.reply_here(svc, bot, message, BLOCKED)
         return
     async with svc.db.transaction() as conn:
         planned = await scheduled_messages.add(conn, user_id, text, sender.id, send_at, now)
@@ -178,7 +160,9 @@ async def command(svc: Services, bot: Any, message: Message, args: list[str]) ->
         theirs=theirs,
         text=html.escape(_preview(text, 200)),
     )
-    await _say(svc, bot, message, reply, [[("❌ Annuleren", f"{PREFIX}x:{planned.id}")]])
+    await coach_channel.reply_here(
+        svc, bot, message, reply, [[("❌ Annuleren", f"{PREFIX}x:{planned.id}")]]
+    )
 
 
 async def _list(svc: Services, bot: Any, message: Message, client: Client) -> None:
@@ -187,7 +171,7 @@ async def _list(svc: Services, bot: Any, message: Message, client: Client) -> No
         waiting = await scheduled_messages.pending(conn, client.user_id)
     name = html.escape(coach_channel.chosen_name(client))
     if not waiting:
-        await _say(svc, bot, message, NONE_PENDING.format(name=name))
+        await coach_channel.reply_here(svc, bot, message, NONE_PENDING.format(name=name))
         return
     cz = coach_zone(svc.config.coach)
     today = svc.clock.now().astimezone(cz).date()
@@ -197,7 +181,7 @@ async def _list(svc: Services, bot: Any, message: Message, client: Client) -> No
         moment = moment_words(item.send_at, cz, today)
         lines.append(f"{n}. {moment}: <i>{html.escape(_preview(item.text))}</i>")
         rows.append([(f"❌ {n}. {moment}", f"{PREFIX}x:{item.id}")])
-    await _say(svc, bot, message, "\n".join(lines), rows)
+    await coach_channel.reply_here(svc, bot, message, "\n".join(lines), rows)
 
 
 async def on_button(svc: Services, bot: Any, query: Any, data: str) -> None:
@@ -223,7 +207,7 @@ async def on_button(svc: Services, bot: Any, query: Any, data: str) -> None:
     if done:
         log.info("scheduled message cancelled", extra={"coach_id": coach_id})
         assert message is not None
-        await _say(svc, bot, message, f"🕒 {CANCELLED}")
+        await coach_channel.reply_here(svc, bot, message, f"🕒 {CANCELLED}")
 
 
 async def send_due(svc: Services, bot: Any, now: datetime, relay: Relay) -> None:
