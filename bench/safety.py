@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import safety  # noqa: E402
 from safety import Assessment, EmbeddingCache, assess, assess_many, default_check  # noqa: E402
-from safety.learned import fold, speaks_to  # noqa: E402
+from safety.learned import MIN_WORDS, fold, speaks_to  # noqa: E402
 from safety.train import CACHE_PATH, CORPUS_DIR, Line, read_corpus  # noqa: E402
 
 HELDOUT_DIR = CORPUS_DIR.parent / "heldout"
@@ -317,8 +317,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     corpus = read_corpus()
     figs = corpus_report("corpus", corpus, ("train", "dev"))
     if args.heldout:
-        held_lines = read_corpus(HELDOUT_DIR, any_split=True)
-        corpus_report("heldout", held_lines, sorted({x.split for x in held_lines}))
+        if not any(HELDOUT_DIR.glob("*.tsv")):
+            # The old part was spent and moved into the corpus; a new one is dropped in here.
+            print(f"heldout: no *.tsv in {HELDOUT_DIR} yet (see its README.md)")
+        else:
+            held_lines = read_corpus(HELDOUT_DIR, any_split=True)
+            corpus_report("heldout", held_lines, sorted({x.split for x in held_lines}))
     dev_rules, dev_full = figs["dev"]
 
     texts = [e.text for e in examples]
@@ -342,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         f"speed: full check p50={read50:.1f} ms p99={read99:.1f} ms per message that the model "
-        f"reads (rules ok, 13 words or more), each embedded afresh"
+        f"reads (rules ok, {MIN_WORDS} words or more), each embedded afresh"
     )
 
     shown = {"tune"} if args.show else set()

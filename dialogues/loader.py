@@ -903,7 +903,10 @@ def _load_reflections(data: Any, file: str, library: Library, problems: list[Pro
             problems.append(error("E002", file, line, "a question needs id, module, source, text"))
             continue
         problems += _unknown_keys(
-            item, {"id", "module", "source", "text", "only_when_safe", "notes"}, file, "the question"
+            item,
+            {"id", "module", "source", "text", "only_when_safe", "notes"},
+            file,
+            "the question",
         )
         try:
             qid = _need(item, "id", str, file, "the question")

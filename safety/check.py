@@ -443,6 +443,10 @@ class RuleCheck:
 
     # --- one rule -------------------------------------------------------------------------
 
+    def _negated_need(self, text: str, start: int) -> bool:
+        """Is a `needs` word at `start` denied by a negation right before it ("niet met opzet")?"""
+        return any(w in self.negations for w in text[:start].split()[-1:])
+
     def _match_rule(
         self, c: _Compiled, sentence: str, message: str, nearby: str, around: str
     ) -> tuple[_Hit | None, str]:
@@ -461,7 +465,10 @@ class RuleCheck:
                     anchors = found  # the first group carries the position for the guards
         # What a rule needs may stand in the sentence before or after ('"Ik maak je af." Dat
         # stuurde hij.').
-        if c.needs is not None and not c.needs.search(around):
+        # A needed word right behind a negation does not count ("... niet met opzet").
+        if c.needs is not None and not any(
+            not self._negated_need(around, m.start()) for m in c.needs.finditer(around)
+        ):
             return None, ""
         # A hint's innocent context may also follow in the next sentence ("ik ben op. tien uur
         # gewerkt"); a clear signal's must be in its own.

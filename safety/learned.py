@@ -47,9 +47,12 @@ EMBED_CHARS = 600
 MIN_KNOWN_WORDS = 2
 MIN_KNOWN_SHARE = 0.4
 # ... and only about messages of at least this many words. Short messages are where the rules
-# are strong (direct statements) and the model weak: the corpus has few short everyday ok lines
-# with a danger word in them ("ik moet mijn pillen nog innemen"), and the model flags those.
-MIN_WORDS = 13
+# are strong (direct statements) and the model weak. The floor was 13 while the corpus had few
+# short everyday ok lines with a danger word ("ik moet mijn pillen nog innemen"); with ~90 of
+# them (sixth round) dev said 8: flag recall 0.708 against 0.683 at 13, false flags 0.094
+# against 0.097 (same rules, each floor trained and thresholded on dev; docs/safety.md).
+# Retrain after changing it: the ask threshold is chosen on the lines the model may read.
+MIN_WORDS = 8
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 WEIGHTS_FILE = "weights.npz"

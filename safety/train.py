@@ -70,11 +70,12 @@ PIECE_WEIGHT = 0.5
 ITERATIONS = 200
 
 # Threshold rules, applied to the dev split.
-# The model may add a caring question to none of the dev ok lines (nor their sentences, which
-# stand in for the shorter everyday messages that the corpus has few of): the lowest threshold
-# above every ok line it may act on. (A budget of 1% gave 0.82 and a caring question to 2 of
-# the 25 ok lines of each of bench/data's probes: see docs/safety.md.)
-ASK_BUDGET = 0.0
+# The model may add a caring question to at most 2 in 1,000 of the dev ok lines and their
+# sentences (which stand in for the shorter everyday messages): the lowest threshold above all
+# but that many ok lines it may act on. A budget of 0 let one odd dev line set the threshold
+# (sixth round: one spread-out ok line at 0.994, the next at 0.98); a budget of 1% gave 0.82
+# and a caring question to 2 of the 25 ok lines of each of bench/data's probes (docs/safety.md).
+ASK_BUDGET = 0.002
 # ... and never below this (a guard against a dev split that flatters).
 ASK_FLOOR = 0.5
 CRISIS_PRECISION = 0.95  # the model gives the crisis text only where this precise ...

@@ -263,6 +263,51 @@ CREATE TABLE answer_sharing (
 );
 """
 
+# 7: work a coach set out for a client (a module's next sessions in order, or an exercise) and
+# the time the client is told about it (their check-in time on or after the start day);
+# notify_at NULL = nothing (more) to tell. status 'open' until done, declined or replaced.
+_MIGRATION_7 = """
+CREATE TABLE assignments (
+    id             INTEGER PRIMARY KEY,
+    user_id        INTEGER NOT NULL REFERENCES clients (user_id) ON DELETE CASCADE,
+    title          TEXT    NOT NULL,
+    sessions_json  TEXT    NOT NULL,
+    done           INTEGER NOT NULL DEFAULT 0,
+    assigned_by    INTEGER NOT NULL,
+    created_at     INTEGER NOT NULL,
+    start_at       INTEGER NOT NULL,
+    notify_at      INTEGER,
+    notified_at    INTEGER,
+    status         TEXT    NOT NULL DEFAULT 'open'
+                   CHECK (status IN ('open', 'done', 'declined', 'replaced')),
+    finished_at    INTEGER,
+    told_at        INTEGER
+);
+-- At most one open assignment per client; a new one replaces it.
+CREATE UNIQUE INDEX assignments_one_open ON assignments (user_id) WHERE status = 'open';
+CREATE INDEX assignments_user ON assignments (user_id, created_at);
+CREATE INDEX assignments_notify ON assignments (notify_at)
+    WHERE status = 'open' AND notify_at IS NOT NULL;
+CREATE INDEX assignments_untold ON assignments (finished_at)
+    WHERE status = 'done' AND told_at IS NULL;
+
+-- A coach's message to a client, sent by the sweep at send_at (the Bot API cannot schedule).
+-- 'claimed' before sending, so a restart or a second sweep never sends it twice.
+CREATE TABLE scheduled_messages (
+    id          INTEGER PRIMARY KEY,
+    user_id     INTEGER NOT NULL REFERENCES clients (user_id) ON DELETE CASCADE,
+    text        TEXT    NOT NULL,
+    created_by  INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    send_at     INTEGER NOT NULL,
+    status      TEXT    NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'claimed', 'sent', 'failed', 'cancelled')),
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX scheduled_messages_user ON scheduled_messages (user_id, status);
+CREATE INDEX scheduled_messages_due ON scheduled_messages (send_at) WHERE status = 'pending';
+"""
+
 MIGRATIONS: list[str] = [
     _MIGRATION_1,
     _MIGRATION_2,
@@ -270,6 +315,7 @@ MIGRATIONS: list[str] = [
     _MIGRATION_4,
     _MIGRATION_5,
     _MIGRATION_6,
+    _MIGRATION_7,
 ]
 
 # Databases made before this version were written without secure_delete, so their free space

@@ -98,8 +98,9 @@ async def test_requests_and_writes_per_kind_of_step(harness: Harness) -> None:
 
     # A new client's /start: the three bubbles of the onboarding's first step, nothing else.
     assert await step("start new", anna.send("/start")) == {"sendMessage": 3}
+    placeholders = {None: "akkoord", "COUNTRY": "Nederland", "SHARE": "Nee, alleen voor mij"}
     for label in ONBOARDING_PATH:
-        label = "akkoord" if label is None else "Nederland" if label == "COUNTRY" else label
+        label = placeholders.get(label, label)
         got = await step("press", anna.press(label))
         bubbles = got.get("sendMessage", 0)
         assert got == {**PRESS_ONE, "sendMessage": bubbles} and 1 <= bubbles <= 3, (label, got)

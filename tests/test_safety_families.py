@@ -320,3 +320,66 @@ def test_a_vague_threat_asks_and_with_fear_alarms() -> None:
         level("hij appte: je weet wat er gebeurt als je te laat bent. ik ben zo bang") == "crisis"
     )
     assert level("ze appte: wacht maar tot je je cadeau ziet") == "ok"
+
+
+# --- sixth round: families by object, mark, intent and time (not by sentence) ------------------
+# Each new rule has a line that must fire and a look-alike that must not.
+
+SIXTH_ROUND = _cases(
+    crisis=[
+        "ik wil gewoon niet meer bestaan",  # wish_not_to_be
+        "ik baal elke ochtend dat ik weer wakker ben geworden",  # wish_not_to_be
+        "laat de heer mij maar komen halen",  # taken_by_death
+        "ik hoop dat mijn hart er vannacht mee stopt",  # taken_by_death
+        "mijn man is overleden en ik wil bij hem zijn",  # wants_to_follow_the_dead
+        "ze hebben meer rust als ik er niet meer ben",  # better_off_without_me_reversed
+        "het is lichter voor iedereen zonder mij",  # better_off_without_me_reversed
+        "ik heb met een schaartje over mijn pols gehaald",  # blade_on_body
+        "er staan weer nieuwe streepjes op mijn onderarm",  # marks_on_body
+        "ik heb expres mijn vuist kapot gestompt tegen de deur",  # hurt_on_purpose
+        "ik verdien pijn dus die geef ik mezelf",  # deserves_pain_gives_it
+        "ik ben weer begonnen. met het mesje",  # relapse_selfharm
+        "ik heb het hele doosje slaappillen leeggeslikt",  # container_emptied
+        "ik heb expres meer insuline gespoten dan mag",  # more_than_allowed_on_purpose
+        "heb mijn slaapmiddel verdubbeld, met opzet",  # doubled_on_purpose
+        "vannacht loop ik de zee in, ik heb het uitgedacht",  # walks_into_the_water
+        "ik heb de brief geschreven en in de la gelegd. vanavond is het zover",  # letter_left + the_time_has_come
+        "niemand weet dat ik hier ben. zaterdag",  # scene_time with one scene hint (nobody_knows)
+        "ik heb het potje leeggemaakt",  # container_emptied_alone
+        "mijn hand tussen de deur geslagen. met opzet",  # injury_then_on_purpose (intent next door)
+        "als hij schreeuwt ga ik naar de wc en kras ik",  # cuts_again_and_again
+    ],
+    ok=[
+        "ik wil even niet bestaan voor de groepsapp",  # wish_not_to_be: a while, a chat
+        "ik baal dat ik weer wakker werd van de buren",  # no "ik ben ... wakker" in that order
+        "mijn oma wil naar mijn moeder toe voor haar verjaardag",  # follow the dead: a birthday
+        "de groepsapp is veel rustiger zonder mij",  # better off: a chat
+        "ik knip mijn haar met een schaartje",  # blade_on_body: no body part, a haircut
+        "ik heb met een naald een splinter uit mijn arm gehaald",  # blade_on_body: a splinter
+        "mijn armen zitten vol krassen van de bramen in de tuin",  # marks: a garden
+        "mijn dochter vroeg waarom ik strepen op mijn arm heb. vroeger ging het slecht",  # past
+        "mn teen gestoten tegen de tafel, expres deed ik dat niet",  # hurt_on_purpose: denied
+        "ik heb de hele strip antibiotica opgemaakt zoals de dokter zei",  # container: a course
+        "ik neem een paar paracetamol tegen de hoofdpijn",  # no excess
+        "ik heb mijn dosis verdubbeld op advies van de huisarts",  # doubled: the doctor
+        "morgen loop ik de zee in, het wordt dertig graden en ik ga zwemmen",  # the water: a swim
+        "vanavond is het zover, de bruiloft van mijn zus",  # the time: a wedding
+        "ik wil even verdwijnen onder een dekentje",  # wants_to_vanish: a blanket
+        "zaterdag slaap ik bij mijn zus",  # scene_time alone is never a flag
+        "ik heb het potje pindakaas leeggemaakt",  # container: food
+        "mijn hand tussen de deur geslagen. niet met opzet hoor",  # intent denied
+        "ik heb de hele avond kraslotjes gekrast",  # scratch cards
+    ],
+    unclear=[
+        "ik zou wel een paar weken willen slapen",  # wish_not_to_be_for_a_while
+        "ik knijp mezelf soms heel hard",  # deserves_pain_hint
+        "vanavond ga ik naar de brug",  # heading_there needs its time; scene_time does not add it again
+        "ik heb extra slaappillen genomen vanavond",  # more_than_usual
+        "waarom ben ik hier nog",  # what_for_to_stay
+    ],
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), SIXTH_ROUND)
+def test_sixth_round_families(text: str, expected: str) -> None:
+    assert level(text) == expected, why(text)

@@ -15,6 +15,7 @@ import pytest
 from storage import (
     Database,
     StorageError,
+    assignments,
     clients,
     followups,
     handoffs,
@@ -29,6 +30,7 @@ from storage import (
     progress,
     reflections,
     safety,
+    scheduled,
     schedules,
 )
 
@@ -68,6 +70,8 @@ async def _fill(
     await journal.set_choice(conn, user_id, "ja", now)
     await links.add(conn, user_id, links.IN, 7, -100, user_id * 10 + 1, now)
     await links.set_coach_reaction(conn, user_id, 7, 555, "👍", now)
+    await assignments.add(conn, user_id, "Module", ["stokt-1"], 555, now, now, now)
+    await scheduled.add(conn, user_id, f"Later voor {name}", 555, now + timedelta(hours=1), now)
     raw = json.dumps({"update_id": user_id, "message": {"text": f"{name} typte dit"}})
     await inbox.store(conn, [inbox.Incoming(user_id, user_id, "message", raw)], now)
 

@@ -26,7 +26,20 @@ from bot.core.office_hours import MONTHS, availability, away, hhmm, zone
 from bot.edge.config import CoachConfig
 from bot.edge.sender import ButtonRows, call, keyboard, send_text
 from bot.edge.services import Services
-from storage import clients, handoffs, journal, links, moods, notices, pins, progress, safety
+from storage import (
+    assignments,
+    clients,
+    handoffs,
+    journal,
+    links,
+    moods,
+    notices,
+    pins,
+    progress,
+    safety,
+)
+from storage import scheduled as scheduled_messages
+from storage.assignments import Assignment
 from storage.clients import Client
 from storage.handoffs import Handoff
 from storage.journal import Answer
@@ -59,6 +72,9 @@ CARD_MODULES = "h:k:"
 CARD_BACK = "h:x:"
 CARD_RETURN = "h:r:"
 CARD_PIN = "h:p:"
+# The card's "set out work" button (features/handoff/assign.py), with the client's user id.
+CARD_ASSIGN = "as:m:"
+ASSIGN_BUTTON = "📚 Werk klaarzetten"
 
 COACH_LABEL = "💬 <b>Je coach</b>"
 TEXT_MAX = 4096
@@ -172,6 +188,9 @@ class CardFacts:
     shared_answers: tuple[Answer, ...] = ()
     # Dialogue titles for those answers, by dialogue id.
     titles: Mapping[str, str] = field(default_factory=dict)
+    # Work the coach set out (the latest not replaced), and messages waiting to be sent.
+    assignment: Assignment | None = None
+    later_pending: int = 0
 
 
 def _local(cfg: CoachConfig, when: datetime) -> str:
@@ -218,6 +237,10 @@ def card_text(cfg: CoachConfig, facts: CardFacts, now: datetime) -> str:
         ]
         shown = f"gezien in {' en '.join(seen)}" if seen else "nog niet gezien"
         lines.append(f"📌 Vastgezet: {html.escape(facts.pin.text)} ({shown})")
+    if facts.assignment is not None:
+        lines.append(_assignment_line(cfg, facts.assignment))
+    if facts.later_pending:
+        lines.append(f"🕒 Geplande berichten: {facts.later_pending} (/later in het topic)")
     if facts.flags:
         lines.append("")
         lines.extend(_flag_line(cfg, *f) for f in facts.flags)
@@ -262,6 +285,27 @@ def card_text(cfg: CoachConfig, facts: CardFacts, now: datetime) -> str:
     return "\n".join(lines)
 
 
+def _assignment_line(cfg: CoachConfig, a: Assignment) -> str:
+    """The card's line about work the coach set out."""
+
+    def short(when: datetime) -> str:
+        local = when.astimezone(zone(cfg))
+        return f"{local.day}/{local.month} {hhmm(local.time())}"
+
+    head = f"📚 Klaargezet: {html.escape(a.title)}"
+    total = len(a.sessions)
+    if a.status == "done":
+        return f"{head}: ✅ afgerond ({short(a.finished_at or a.created_at)})"
+    if a.status == "declined":
+        return f"{head}: nu liever niet ({short(a.finished_at or a.created_at)})"
+    part = f" ({a.done}/{total} af)" if total > 1 else ""
+    if a.notified_at is not None:
+        return f"{head}{part}, bericht gestuurd {short(a.notified_at)}"
+    if a.notify_at is not None:
+        return f"{head}{part}, bericht op {short(a.notify_at)}"
+    return f"{head}{part}, staat in het menu"
+
+
 def card_rows(svc: Services, handoff: Handoff | None) -> ButtonRows:
     """The card's buttons: take on, hand back to the menu, hand back to a module."""
     if handoff is None:
@@ -276,6 +320,7 @@ def card_rows(svc: Services, handoff: Handoff | None) -> ButtonRows:
         ]
     )
     rows.append([("📌 Zin vastzetten", f"{CARD_PIN}{handoff.id}")])
+    rows.append([(ASSIGN_BUTTON, f"{CARD_ASSIGN}{handoff.user_id}")])
     return rows
 
 
@@ -305,6 +350,8 @@ async def card_facts(svc: Services, user_id: int) -> CardFacts | None:
         pin = await pins.get(conn, user_id)
         # Only what the client shared, and nothing without consent (shared_answers checks it).
         shared = await journal.shared_answers(conn, user_id, limit=sharing.CARD_ANSWERS)
+        assignment = await assignments.latest(conn, user_id)
+        later_pending = await scheduled_messages.count_pending(conn, user_id)
     agreed = conversation.consented(client)
     module = next((m for m in svc.library.menu.modules if m.id == client.module), None)
     current = None
@@ -328,6 +375,8 @@ async def card_facts(svc: Services, user_id: int) -> CardFacts | None:
         pin=pin,
         shared_answers=tuple(shared) if agreed else (),
         titles={a.dialogue_id: sharing.title(svc, a.dialogue_id) for a in shared},
+        assignment=assignment,
+        later_pending=later_pending,
     )
 
 
@@ -533,20 +582,43 @@ async def post_card(svc: Services, bot: Any, client: Client) -> None:
     )
 
 
+async def reply_here(
+    svc: Services, bot: Any, message: Message, text: str, rows: ButtonRows | None = None
+) -> Message | None:
+    """Answer a coach in the chat (and topic) their command or button came from (HTML)."""
+    thread = message.message_thread_id if message.is_topic_message else None
+    return await call(
+        svc,
+        "sendMessage to coach chat",
+        lambda: bot.send_message(
+            message.chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(rows),
+            message_thread_id=thread,
+        ),
+    )
+
+
 async def say_to_coaches(
     svc: Services, bot: Any, client: Client, text: str, *, card_if_new: bool = True
-) -> None:
-    """A line (HTML) about this client in their topic, or to each coach privately."""
+) -> list[tuple[int, int]]:
+    """A line (HTML) about this client in their topic, or to each coach privately; returns
+    where it went (chat id, message id)."""
+    placed: list[tuple[int, int]] = []
 
     async def send(chat_id: int, thread_id: int) -> Any:
-        return await bot.send_message(
+        sent = await bot.send_message(
             chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread_id
         )
+        if sent is not None:
+            placed.append((chat_id, int(sent.message_id)))
+        return sent
 
     if group_mode(svc) and await _in_group(svc, bot, client, send, card_if_new=card_if_new):
-        return
+        return placed
     head = f"<b>{html.escape(label(client))}</b>\n"
-    await to_coaches_privately(
+    return await to_coaches_privately(
         svc,
         bot,
         client.user_id,

@@ -34,7 +34,7 @@ from dialogues import (
     TypingPause,
     step,
 )
-from storage import clients, followups, inbox, journal, moods, progress
+from storage import assignments, clients, followups, inbox, journal, moods, progress
 from storage.clients import Client
 
 log = logging.getLogger(__name__)
@@ -347,6 +347,8 @@ async def _store(
             elif isinstance(out, DialogueEnded):
                 if out.completed:
                     await progress.mark_completed(conn, uid, out.dialogue_id, now)
+                    # Work the coach set out moves on (and is done after its last session).
+                    await assignments.session_done(conn, uid, out.dialogue_id, now)
                 if isinstance(first, int) and sharing.offers_choice(svc, out.dialogue_id):
                     last = await journal.last_id(conn, uid)
                     span = (first, last) if last is not None and allowed else None

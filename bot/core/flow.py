@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from bot.core import age, coach_channel, conversation, menu, texts
+from bot.core import age, assigned, coach_channel, conversation, menu, texts
 from bot.core.conversation import DEEPLINK_VAR, StepResult
 from bot.core.helplines import ERASE_ASK, ERASE_CHAT, WIPE_OFFER
 from bot.edge.sender import send_text
 from bot.edge.services import Services
 from dialogues import Resumed
-from storage import clients, progress
+from storage import assignments, clients, progress
 from storage.clients import Client
 
 
@@ -22,13 +22,17 @@ async def show_menu(svc: Services, bot: Any, client: Client, intro: str | None =
         completed = await progress.completed(conn, client.user_id)
         # The caller's row may predate the step that just ended a dialogue.
         client = await clients.get(conn, client.user_id) or client
+        work = await assignments.current(conn, client.user_id)
     if client.age_ok is None and age.asks_age(svc):
         # Nobody gets the menu before the onboarding asked their age.
         await to_onboarding(svc, bot, client)
         return
     state = conversation.current_state(svc, client)
     text = texts.MENU_TITLE if intro is None else f"{intro}\n\n{texts.MENU_TITLE}"
-    rows = menu.menu_rows(svc.library, state, completed)
+    # Work the coach set out comes first, once its start has come, until done or declined.
+    shown = work is not None and assigned.visible(work, svc.clock.now())
+    first = assigned.menu_row(work) if work is not None and shown else None
+    rows = menu.menu_rows(svc.library, state, completed, first)
     await send_text(svc, bot, client.chat_id, text, rows, user_id=client.user_id)
 
 

@@ -29,9 +29,13 @@ def next_session(library: Library, module_id: str, completed: set[str]) -> str |
     return None
 
 
-def menu_rows(library: Library, state: State, completed: set[str]) -> ButtonRows:
-    """The menu's buttons for this client."""
+def menu_rows(
+    library: Library, state: State, completed: set[str], first: tuple[str, str] | None = None
+) -> ButtonRows:
+    """The menu's buttons for this client (`first`: work their coach set out, on top)."""
     rows: list[list[tuple[str, str]]] = []
+    if first is not None:
+        rows.append([first])
     if state.dialogue is not None:
         rows.append([(texts.MENU_RESUME, RESUME)])
     for module in library.menu.modules:

@@ -25,7 +25,7 @@ from typing import Any
 from telegram import InputFile, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, TypeHandler
 
-from bot.core import conversation, flow, menu, texts
+from bot.core import conversation, due_work, flow, menu, texts
 from bot.core.helplines import SAFETY_FOLLOWUP, crisis_message
 from bot.core.schedule import (
     local_moment,
@@ -197,6 +197,8 @@ async def sweep(app: Application[Any, Any, Any, Any, Any, Any], now: datetime) -
         return report
     async with lock:
         svc = services(app)
+        # What other features hand the sweep (the coach's set-out work, messages for later).
+        await due_work.run(svc, app.bot, now)
         ahead = lookahead(svc)
         # One slot per claimed item not yet delivered: never more than `ahead` of them.
         slots = asyncio.Semaphore(ahead)

@@ -147,21 +147,6 @@ def _where(svc: Services, message: Message, coach_id: int) -> bool:
     return in_group or (message.chat.type == "private" and message.chat_id == coach_id)
 
 
-async def _say(svc: Services, bot: Any, message: Message, text: str, rows: Any = None) -> Any:
-    thread = message.message_thread_id if message.is_topic_message else None
-    return await call(
-        svc,
-        "sendMessage to coach chat",
-        lambda: bot.send_message(
-            message.chat_id,
-            text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard(rows),
-            message_thread_id=thread,
-        ),
-    )
-
-
 async def greeting(svc: Services, name: str) -> str:
     """The friendly message for a quiet client (plain text): the saved reply the coaches chose
     for it, else the built-in one; `{naam}` becomes the client's chosen name."""
@@ -214,12 +199,14 @@ async def on_command(update: Update, context: Context) -> None:
     args = (match.group(2) or "").split()
     log.info("coach command", extra={"user_id": sender.id, "command": "overzicht"})
     if args and args[0].lower() == "groet":
-        await _say(svc, context.bot, message, await _greeting_command(svc, args[1:]))
+        await coach_channel.reply_here(
+            svc, context.bot, message, await _greeting_command(svc, args[1:])
+        )
     elif args:
-        await _say(svc, context.bot, message, USAGE)
+        await coach_channel.reply_here(svc, context.bot, message, USAGE)
     else:
         view = await overview.gather(svc, svc.clock.now())
-        await _say(svc, context.bot, message, *overview.render(svc, view, 0))
+        await coach_channel.reply_here(svc, context.bot, message, *overview.render(svc, view, 0))
     raise ApplicationHandlerStop
 
 
@@ -342,7 +329,7 @@ async def _nudge(
         log.info("friendly message not delivered", extra={"user_id": uid})
         return
     await _answer(svc, query, DONE_TOAST)
-    await _say(
+    await coach_channel.reply_here(
         svc,
         bot,
         message,

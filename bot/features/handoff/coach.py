@@ -30,8 +30,8 @@ from bot.core.coach_channel import COACH_LABEL
 from bot.core.office_hours import Away
 from bot.edge.sender import call, keyboard, send_text
 from bot.edge.services import Services, services
+from bot.features.handoff import assign, later, lookup, pinning, saved
 from bot.features.handoff import client as client_side
-from bot.features.handoff import lookup, pinning, saved
 from bot.features.handoff.client import CLIENT_CANCEL, CLIENT_PLAIN
 from storage import clients, handoffs, links, notices, progress
 from storage.clients import Client
@@ -69,8 +69,9 @@ UNKNOWN_RELAY = "Ik weet niet bij welke cliënt dat bericht hoort. Je bericht is
 REOPENED = "Het gesprek was gesloten en is weer geopend. Geef terug met de knoppen op de kaart."
 UNKNOWN_COMMAND = (
     "Coach-commando's: /open (wie wacht er), /client NAAM (de kaart van een cliënt), "
-    "/sjablonen (opgeslagen antwoorden), /vastzetten ZIN (in het topic van een cliënt), "
-    "/overzicht (het weekoverzicht) en /afwezig (afwezigheid)."
+    "/sjablonen (opgeslagen antwoorden), /vastzetten ZIN en /later 18:30 TEKST (in het topic "
+    "van een cliënt; /later alleen toont wat gepland staat), /overzicht (het weekoverzicht) en "
+    "/afwezig (afwezigheid). Werk klaarzetten: de knop 📚 op de kaart."
 )
 AWAY_USAGE = (
     "Gebruik: <code>/afwezig 14-12</code> (de dag dat je terug bent), eventueel met een eigen "
@@ -311,6 +312,8 @@ async def _group_message(svc: Services, bot: Any, update: Update, message: Messa
         return
     if not _has_content(message):
         return  # service messages: topic created, member joined...
+    if await assign.on_reply(svc, bot, message):
+        return  # a date for work being set out, not a message for the client
     if not message.is_topic_message or message.message_thread_id is None:
         await _reply(svc, bot, message, WRITE_IN_TOPIC)
         return
@@ -359,11 +362,13 @@ async def on_coach_private(update: Update, context: Context) -> None:
     bot = context.bot
     command = _command(message, svc.bot_username)
     if command is not None:
-        if command[0] in ("open", "afwezig", "client", "sjablonen", "vastzetten"):
+        if command[0] in ("open", "afwezig", "client", "sjablonen", "vastzetten", "later"):
             await _coach_command(svc, bot, message, *command)
             raise ApplicationHandlerStop
         return  # /start, /menu...: a coach may try the bot as a client
     replied = message.reply_to_message
+    if replied is not None and await assign.on_reply(svc, bot, message):
+        raise ApplicationHandlerStop
     if replied is not None:
         async with svc.db.read() as conn:
             user_id = await handoffs.user_for_relay(conn, message.chat_id, replied.message_id)
@@ -404,6 +409,8 @@ async def _coach_command(
         await saved.command(svc, bot, message, args)
     elif name == "vastzetten":
         await pinning.command(svc, bot, message, args)
+    elif name == "later":
+        await later.command(svc, bot, message, args)
     else:
         await _reply(svc, bot, message, UNKNOWN_COMMAND)
 
@@ -492,6 +499,15 @@ async def on_callback(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
     if data.startswith("sr:"):
         await saved.on_button(svc, context.bot, query, data, relay_to_client)
+        raise ApplicationHandlerStop
+    if data.startswith(assign.PREFIX):
+        await assign.on_coach_button(svc, context.bot, query, data)
+        raise ApplicationHandlerStop
+    if data.startswith(assign.CLIENT_PREFIX):
+        await assign.on_client_button(svc, context.bot, update, data)
+        raise ApplicationHandlerStop
+    if data.startswith(later.PREFIX):
+        await later.on_button(svc, context.bot, query, data)
         raise ApplicationHandlerStop
     if message is not None and message.chat_id == svc.config.coach.chat_id != 0:
         await _answer(
@@ -728,6 +744,9 @@ def register(app: Any) -> None:
             MessageHandler(coaches & filters.UpdateType.MESSAGE, on_coach_private), group=-1
         )
     app.add_handler(CallbackQueryHandler(on_callback), group=-1)
+    # Steps of the check-in sweep: set-out work told to clients, messages for later sent.
+    assign.register(app)
+    later.register(app, relay_to_client)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             reminder_job, interval=REMINDER_EVERY, first=60.0, name="handoff-reminders"

@@ -12,10 +12,9 @@ import re
 from typing import Any
 
 from telegram import Message
-from telegram.constants import ParseMode
 
 from bot.core import coach_channel
-from bot.edge.sender import ButtonRows, call, keyboard
+from bot.edge.sender import ButtonRows, call
 from bot.edge.services import Services
 from storage import clients
 
@@ -66,50 +65,37 @@ async def card(svc: Services, user_id: int) -> tuple[str, ButtonRows] | None:
     facts = await coach_channel.card_facts(svc, user_id)
     if facts is None:
         return None
-    return coach_channel.card_text(svc.config.coach, facts, svc.clock.now()), []
-
-
-async def _send(svc: Services, bot: Any, message: Message, text: str, rows: ButtonRows) -> None:
-    """Answer in the chat (and topic) the command came from."""
-    thread = message.message_thread_id if message.is_topic_message else None
-    await call(
-        svc,
-        "sendMessage to coach chat",
-        lambda: bot.send_message(
-            message.chat_id,
-            text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard(rows),
-            message_thread_id=thread,
-        ),
-    )
+    rows: ButtonRows = [[(coach_channel.ASSIGN_BUTTON, f"{coach_channel.CARD_ASSIGN}{user_id}")]]
+    return coach_channel.card_text(svc.config.coach, facts, svc.clock.now()), rows
 
 
 async def command(svc: Services, bot: Any, message: Message, args: list[str]) -> None:
     """/client NAAM from a coach (the caller checked the coach id)."""
     query = " ".join(args)[:64]
     if not query.strip():
-        await _send(svc, bot, message, USAGE, [])
+        await coach_channel.reply_here(svc, bot, message, USAGE, [])
         return
     found = await find(svc, query)
     shown = html.escape(query)
     if not found:
-        await _send(svc, bot, message, NONE_FOUND.format(query=shown), [])
+        await coach_channel.reply_here(svc, bot, message, NONE_FOUND.format(query=shown), [])
     elif len(found) == 1:
         got = await card(svc, found[0])
         if got is None:
-            await _send(svc, bot, message, GONE, [])
+            await coach_channel.reply_here(svc, bot, message, GONE, [])
         else:
-            await _send(svc, bot, message, *got)
+            await coach_channel.reply_here(svc, bot, message, *got)
     elif len(found) > MAX_MATCHES:
-        await _send(svc, bot, message, TOO_MANY.format(count=MAX_MATCHES, query=shown), [])
+        await coach_channel.reply_here(
+            svc, bot, message, TOO_MANY.format(count=MAX_MATCHES, query=shown), []
+        )
     else:
         async with svc.db.read() as conn:
             people = [await clients.get(conn, uid) for uid in found]
         rows: ButtonRows = [
             [(coach_channel.label(c), f"{PICK}{c.user_id}")] for c in people if c is not None
         ]
-        await _send(svc, bot, message, SEVERAL.format(query=shown), rows)
+        await coach_channel.reply_here(svc, bot, message, SEVERAL.format(query=shown), rows)
     log.info("coach looked up a client", extra={"kind": f"{min(len(found), 2)} found"})
 
 
@@ -135,5 +121,5 @@ async def on_button(svc: Services, bot: Any, query: Any, data: str) -> None:
     await call(svc, "answerCallbackQuery", lambda: query.answer())
     got = await card(svc, int(match.group(1)))
     text, rows = got if got is not None else (GONE, [])
-    await _send(svc, bot, message, text, rows)
+    await coach_channel.reply_here(svc, bot, message, text, rows)
     log.info("coach picked a client", extra={"user_id": int(match.group(1)), "coach_id": coach_id})

@@ -15,10 +15,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Message
-from telegram.constants import ParseMode
 
 from bot.core import coach_channel
-from bot.edge.sender import ButtonRows, call, keyboard
+from bot.edge.sender import ButtonRows, call
 from bot.edge.services import Services
 from storage import clients, handoffs, links, saved_replies
 
@@ -60,23 +59,6 @@ def fill(text: str, name: str) -> str:
     return text.replace(NAME, name)
 
 
-async def _send(
-    svc: Services, bot: Any, message: Message, text: str, rows: ButtonRows | None = None
-) -> Any:
-    thread = message.message_thread_id if message.is_topic_message else None
-    return await call(
-        svc,
-        "sendMessage to coach chat",
-        lambda: bot.send_message(
-            message.chat_id,
-            text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard(rows or []),
-            message_thread_id=thread,
-        ),
-    )
-
-
 async def _client_of(svc: Services, message: Message, *, button: bool = False) -> int | None:
     """The client a command or button is about: the topic it is in, or in a coach's private
     chat the relayed message it replies to (a command) or the picker itself (a button)."""
@@ -105,7 +87,7 @@ async def command(svc: Services, bot: Any, message: Message, args: list[str]) ->
     elif action in ("weg", "verwijder", "-") and len(args) == 2 and args[1].isdigit():
         await _remove(svc, bot, message, int(args[1]))
     elif action:
-        await _send(svc, bot, message, USAGE)
+        await coach_channel.reply_here(svc, bot, message, USAGE)
     else:
         await _list(svc, bot, message)
 
@@ -114,10 +96,10 @@ async def _add(svc: Services, bot: Any, message: Message, coach_id: int) -> None
     match = _ADD_RE.match(message.text or "")
     text = match.group(1).strip() if match else ""
     if not text:
-        await _send(svc, bot, message, USAGE)
+        await coach_channel.reply_here(svc, bot, message, USAGE)
         return
     if len(text) > MAX_TEXT:
-        await _send(svc, bot, message, TOO_LONG)
+        await coach_channel.reply_here(svc, bot, message, TOO_LONG)
         return
     async with svc.db.transaction() as conn:
         if len(await saved_replies.all_replies(conn)) >= MAX_REPLIES:
@@ -125,13 +107,17 @@ async def _add(svc: Services, bot: Any, message: Message, coach_id: int) -> None
         else:
             new_id = await saved_replies.add(conn, text, coach_id, svc.clock.now())
     log.info("saved reply added", extra={"user_id": coach_id})
-    await _send(svc, bot, message, TOO_MANY if new_id is None else ADDED.format(id=new_id))
+    await coach_channel.reply_here(
+        svc, bot, message, TOO_MANY if new_id is None else ADDED.format(id=new_id)
+    )
 
 
 async def _remove(svc: Services, bot: Any, message: Message, reply_id: int) -> None:
     async with svc.db.transaction() as conn:
         removed = await saved_replies.remove(conn, reply_id)
-    await _send(svc, bot, message, (REMOVED if removed else NO_SUCH).format(id=reply_id))
+    await coach_channel.reply_here(
+        svc, bot, message, (REMOVED if removed else NO_SUCH).format(id=reply_id)
+    )
 
 
 async def _list(svc: Services, bot: Any, message: Message) -> None:
@@ -143,11 +129,11 @@ async def _list(svc: Services, bot: Any, message: Message) -> None:
         async with svc.db.read() as conn:
             client = await clients.get(conn, owner)
     if not replies:
-        await _send(svc, bot, message, f"{EMPTY}\n{USAGE}")
+        await coach_channel.reply_here(svc, bot, message, f"{EMPTY}\n{USAGE}")
         return
     if client is None:
         lines = [f"<b>{r.id}</b>. {html.escape(r.text)}" for r in replies]
-        await _send(svc, bot, message, "\n".join([*lines, "", USAGE]))
+        await coach_channel.reply_here(svc, bot, message, "\n".join([*lines, "", USAGE]))
         return
     name = coach_channel.chosen_name(client)
     rows: ButtonRows = []
@@ -155,7 +141,9 @@ async def _list(svc: Services, bot: Any, message: Message) -> None:
         shown = " ".join(fill(r.text, name).split())
         shown = shown if len(shown) <= PREVIEW else shown[: PREVIEW - 1] + "…"
         rows.append([(f"{r.id}. {shown}", f"{SEND}{r.id}")])
-    picker = await _send(svc, bot, message, PICK.format(name=html.escape(name)), rows)
+    picker = await coach_channel.reply_here(
+        svc, bot, message, PICK.format(name=html.escape(name)), rows
+    )
     if picker is not None and message.chat.type == "private":
         # In a private chat the picker itself says which client it is for (and goes with an
         # erasure, like every message about the client there).
@@ -193,7 +181,7 @@ async def on_button(svc: Services, bot: Any, query: Any, data: str, relay: Relay
         svc, "answerCallbackQuery", lambda: query.answer(text=None if problem else "Verstuurd.")
     )
     log.info("saved reply sent", extra={"user_id": owner, "coach_id": coach_id})
-    note = await _send(svc, bot, message, problem or SENT.format(text=text))
+    note = await coach_channel.reply_here(svc, bot, message, problem or SENT.format(text=text))
     if problem is None and note is not None and delivered:
         # The client's reaction on the saved reply shows on this note, as on a coach's message.
         await coach_channel.link_messages(
