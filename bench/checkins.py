@@ -276,12 +276,17 @@ def p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] if ordered else 0.0
 
 
-async def run(count: int, rate: float, batch: int, keep: Path | None) -> None:
+async def run(
+    count: int, rate: float, batch: int, keep: Path | None, request: str = "aiohttp"
+) -> None:
     start = datetime(DAY.year, DAY.month, DAY.day, tzinfo=UTC)
     end = start + timedelta(days=1)
     folder = Path(tempfile.mkdtemp(prefix="bench-checkins-")) if keep is None else keep
     db_path = folder / "bench.sqlite3"
-    print(f"clients: {count}  day: {DAY} (UTC)  global rate: {rate:.0f}/s  batch: {batch}")
+    print(
+        f"clients: {count}  day: {DAY} (UTC)  global rate: {rate:.0f}/s  batch: {batch}  "
+        f"request: {request}"
+    )
     sandbox = await SandboxProcess.start(count)
     try:
         first_id = sandbox.hello["ids"][0]
@@ -295,6 +300,7 @@ async def run(count: int, rate: float, batch: int, keep: Path | None) -> None:
                 base_url=sandbox.hello["base_url"],
                 base_file_url=sandbox.hello["file_url"],
                 global_rate=rate,
+                request=request,
             ),
             storage=StorageConfig(database=str(db_path)),
             checkins=CheckinsConfig(batch_size=batch),
@@ -359,6 +365,11 @@ async def run(count: int, rate: float, batch: int, keep: Path | None) -> None:
         f"weekly chart (Sundays, not in this day): {(time.perf_counter() - began) / 5 * 1000:.0f}"
         " ms per PNG"
     )
+    met = ratio >= 0.95 and duplicates == 0 and missed == 0
+    print(
+        f"aim (issue 16): send_rate_ratio >= 0.95, nothing twice, nothing missed: "
+        f"{ratio:.2f}, {duplicates} twice, {missed} missed: {'met' if met else 'NOT MET'}"
+    )
     print(
         f"checkins: clients={count} due_selection_ms_p99={p99(selections):.2f} "
         f"sweep_rss_mb={peak_rss:.0f} send_rate_ratio={ratio:.2f} "
@@ -376,11 +387,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500.0, help="global send limit per second")
     parser.add_argument("--batch", type=int, default=500, help="checkins.batch_size")
     parser.add_argument("--keep", type=Path, default=None, help="folder for the database")
+    parser.add_argument("--request", default="aiohttp", help="telegram.request: aiohttp or httpx")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     for name in ("apscheduler", "telegram", "httpx", "bot"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    asyncio.run(run(args.clients, args.rate, args.batch, args.keep))
+    asyncio.run(run(args.clients, args.rate, args.batch, args.keep, args.request))
 
 
 if __name__ == "__main__":

@@ -90,10 +90,20 @@ def rss_mb(pid: int) -> float:
 
 
 async def start_bot(
-    sb: Sandbox, db: Path, *, echo: bool, rate: float, profile: str = "", webhook: bool = False
+    sb: Sandbox,
+    db: Path,
+    *,
+    echo: bool,
+    rate: float,
+    profile: str = "",
+    webhook: bool = False,
+    extra: tuple[str, ...] = (),
 ) -> asyncio.subprocess.Process:
-    """Our bot (or the echo bot) in a child process; returns once it polls (or listens)."""
-    args = [str(db), sb.base_url, sb.base_file_url, sb.token, "--rate", str(rate)]
+    """Our bot (or the echo bot) in a child process; returns once it polls (or listens).
+
+    `extra` are more tests/botproc.py options (--jobs, --sweep-seconds, --request ...).
+    """
+    args = [str(db), sb.base_url, sb.base_file_url, sb.token, "--rate", str(rate), *extra]
     if echo:
         args.append("--echo")
     if webhook:

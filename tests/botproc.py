@@ -36,6 +36,7 @@ from telegram.ext import (  # noqa: E402
 
 from bot.cli.demo import LocalBot  # noqa: E402
 from bot.edge.config import (  # noqa: E402
+    CheckinsConfig,
     Config,
     DialoguesConfig,
     StorageConfig,
@@ -115,10 +116,12 @@ async def main(args: argparse.Namespace) -> None:
             base_url=args.base_url,
             base_file_url=args.file_url,
             global_rate=args.rate,
+            **({"request": args.request} if args.request else {}),
             mode="webhook" if args.webhook else "polling",
         ),
         storage=StorageConfig(database=args.db),
-        dialogues=DialoguesConfig(typing_pauses=False),
+        checkins=CheckinsConfig(sweep_seconds=args.sweep_seconds),
+        dialogues=DialoguesConfig(typing_pauses=args.typing),
     )
     if args.webhook:
         # On loopback over plain http (the config check's https rule is for real use).
@@ -148,12 +151,22 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--echo", action="store_true", help="a bare PTB echo bot instead of ours")
     p.add_argument("--rate", type=float, default=30.0, help="AIORateLimiter overall rate")
     p.add_argument("--jobs", action="store_true", help="run the check-in sweep job")
+    p.add_argument("--request", default="", help="telegram.request: aiohttp or httpx")
+    p.add_argument("--sweep-seconds", type=int, default=60, help="checkins.sweep_seconds")
+    p.add_argument(
+        "--typing", action="store_true", help="typing pauses on, as in production (off: none)"
+    )
     p.add_argument("--webhook", type=int, default=0, help="webhook mode on this loopback port")
     p.add_argument("--log", default="", help="log at this level to stderr, as `coachbot run` does")
     p.add_argument(
         "--profile",
         default="",
         help="profile the run: FILE.txt with pyinstrument, else cProfile stats",
+    )
+    p.add_argument(
+        "--profile-signals",
+        action="store_true",
+        help="cProfile only between SIGUSR1 (on) and SIGUSR2 (off)",
     )
     return p.parse_args(argv)
 
@@ -174,6 +187,14 @@ if __name__ == "__main__":
     arguments = parse()
     if arguments.profile.endswith(".txt"):
         _run_pyinstrument(arguments)
+    elif arguments.profile and arguments.profile_signals:
+        # Only the parts the bench marks (wall time: subtract the event loop's epoll wait).
+        profiler = cProfile.Profile()
+        signal.signal(signal.SIGUSR1, lambda *_: profiler.enable())
+        signal.signal(signal.SIGUSR2, lambda *_: profiler.disable())
+        asyncio.run(main(arguments))
+        profiler.disable()
+        profiler.dump_stats(arguments.profile)
     elif arguments.profile:
         profiler = cProfile.Profile()
         profiler.enable()

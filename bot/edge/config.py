@@ -35,6 +35,9 @@ class TelegramConfig:
     global_rate: float = 30.0
     group_rate_per_minute: int = 20
     max_retries: int = 3
+    # How Bot API requests are made (bot/edge/request.py): "aiohttp" or python-telegram-bot's
+    # own "httpx".
+    request: str = "aiohttp"
 
 
 @dataclass(frozen=True)
@@ -253,6 +256,8 @@ def _validate(cfg: Config) -> None:
     t = cfg.telegram
     if t.mode not in ("polling", "webhook"):
         raise ConfigError(f'telegram.mode: expected "polling" or "webhook", got {t.mode!r}')
+    if t.request not in ("aiohttp", "httpx"):
+        raise ConfigError(f'telegram.request: expected "aiohttp" or "httpx", got {t.request!r}')
     if t.token and not _TOKEN_RE.match(t.token):
         raise ConfigError("telegram.token: this does not look like a bot token (digits:letters)")
     for key, url in (("base_url", t.base_url), ("base_file_url", t.base_file_url)):

@@ -5,8 +5,8 @@ stops polling for everyone (it is fetched again and again, never confirmed, and 
 it, client text included). Here getUpdates returns the raw JSON; the inbox stores it; the next
 getUpdates confirms it with its offset. Parsing comes after, in the inbox, one update at a time.
 
-The request goes through a python-telegram-bot `HTTPXRequest` of its own (one connection, like
-the Updater's), so Telegram's errors arrive as the library's exceptions, without the Bot's
+The request goes through a python-telegram-bot request object of its own (one connection, like
+the Updater's; the kind `telegram.request` names, bot/edge/request.py), so Telegram's errors arrive as the library's exceptions, without the Bot's
 parsing and without the rate limiter (getUpdates is never paced).
 """
 
@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
-from telegram.request import HTTPXRequest
 
 from bot.edge.inbox import Inbox, update_id_of
+from bot.edge.request import make_request
 from storage import StorageError
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,13 @@ class Poller:
     """One long-polling loop: getUpdates -> inbox.receive -> the next offset confirms."""
 
     def __init__(
-        self, bot: Any, inbox: Inbox, allowed_updates: Sequence[str], *, timeout: int = POLL_TIMEOUT
+        self,
+        bot: Any,
+        inbox: Inbox,
+        allowed_updates: Sequence[str],
+        *,
+        timeout: int = POLL_TIMEOUT,
+        request: str = "aiohttp",
     ) -> None:
         self.bot = bot
         self.inbox = inbox
@@ -44,7 +50,7 @@ class Poller:
         self.timeout = timeout
         self.offset: int | None = None
         self._task: asyncio.Task[None] | None = None
-        self._request = HTTPXRequest(connection_pool_size=1, read_timeout=timeout + 5)
+        self._request = make_request(request, connection_pool_size=1, read_timeout=timeout + 5)
 
     @property
     def running(self) -> bool:

@@ -20,6 +20,7 @@ from bot.edge import logs
 from bot.edge.config import Config, require_token
 from bot.edge.inbox import Inbox, InboxRateLimiter
 from bot.edge.polling import Poller
+from bot.edge.request import make_request
 from bot.edge.services import SERVICES_KEY, Clock, Services, SystemClock, services
 from bot.edge.updates import PerChatUpdateProcessor
 from bot.edge.webhook import WebhookServer
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 INBOX_KEY = "coachbot.inbox"
 POLLER_KEY = "coachbot.poller"
 WEBHOOK_KEY = "coachbot.webhook"
+REQUESTS_KEY = "coachbot.requests"
 # message_reaction: Telegram sends it only when asked for here (and, in a group, only to an
 # admin bot); the hand-off mirrors reactions both ways with it.
 ALLOWED_UPDATES = (
@@ -96,6 +98,7 @@ def build_application(
         group_time_period=60,
         max_retries=t.max_retries,
     )
+    requests = (make_request(t.request), make_request(t.request, connection_pool_size=1))
     # No Updater: updates come through the inbox (bot/edge/polling.py, bot/edge/webhook.py).
     builder = (
         ApplicationBuilder()
@@ -103,6 +106,8 @@ def build_application(
         .concurrent_updates(processor)
         .rate_limiter(limiter)
         .updater(None)
+        .request(requests[0])
+        .get_updates_request(requests[1])
     )
     if t.base_url:
         builder = builder.base_url(t.base_url)
@@ -116,6 +121,7 @@ def build_application(
     processor.inbox = inbox
     limiter.inbox = inbox
     app.bot_data[INBOX_KEY] = inbox
+    app.bot_data[REQUESTS_KEY] = requests
     app.bot_data[SERVICES_KEY] = Services(
         config=config, db=db, library=library, clock=clock or SystemClock(), processor=processor
     )
@@ -169,6 +175,7 @@ async def serve(
                 await app.stop()
             await close_inbox(app)
             await app.shutdown()
+            await close_requests(app)
     finally:
         await db.close()
 
@@ -234,7 +241,7 @@ async def start_updates(app: Application[Any, Any, Any, Any, Any, Any], config: 
         await app.bot.set_webhook(url=w.url, secret_token=w.secret_token, allowed_updates=allowed)
         app.bot_data[WEBHOOK_KEY] = server
         return server
-    poller = Poller(app.bot, inbox, allowed)
+    poller = Poller(app.bot, inbox, allowed, request=config.telegram.request)
     await poller.start()
     app.bot_data[POLLER_KEY] = poller
     return poller
@@ -248,6 +255,13 @@ async def stop_updates(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     poller = app.bot_data.pop(POLLER_KEY, None)
     if poller is not None:
         await poller.stop()
+
+
+async def close_requests(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Close the Bot's request objects even when `initialize` failed (then `app.shutdown()`
+    leaves them open, and an aiohttp session left open is reported at exit)."""
+    for request in app.bot_data.get(REQUESTS_KEY, ()):
+        await request.shutdown()
 
 
 async def close_inbox(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
