@@ -202,6 +202,20 @@ async def test_a_pinned_sentence_opens_the_next_session_and_the_next_checkin_onc
     await sb.send_text(world.coach_id, "/client anna", chat_id=group)
     await eventually(lambda: _latest(world, group, "(gezien in sessie en check-in)"))
 
+    # The client can read it again above the menu, until the coach clears it.
+    await anna.send("/menu")
+    menu_text = plain((await anna.settle())[-1])
+    assert menu_text.startswith("📌 Van je coach: Let deze week op wat je lijf doet.")
+    await world.coach_says(thread, "/vastzetten weg")
+    await eventually(lambda: _cleared(world, anna.id))
+    await anna.send("/menu")
+    assert "Let deze week" not in plain((await anna.settle())[-1])
+
+
+async def _cleared(world: World, user_id: int) -> bool:
+    async with world.svc.db.read() as conn:
+        return await pins.get(conn, user_id) is None
+
 
 async def test_an_edit_during_a_hand_off_reaches_the_coach_protected(world: World) -> None:
     anna = world.h.person("Anna")

@@ -3,16 +3,18 @@ pending deep link, starting a dialogue, showing the current step again."""
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 from typing import Any
 
 from bot.core import age, assigned, coach_channel, conversation, menu, texts
+from bot.core import pins as core_pins
 from bot.core.conversation import DEEPLINK_VAR, StepResult
 from bot.core.helplines import ERASE_ASK, ERASE_CHAT, WIPE_OFFER
 from bot.edge.sender import send_text
 from bot.edge.services import Services
 from dialogues import Resumed
-from storage import assignments, clients, progress
+from storage import assignments, clients, pins, progress
 from storage.clients import Client
 
 
@@ -23,12 +25,16 @@ async def show_menu(svc: Services, bot: Any, client: Client, intro: str | None =
         # The caller's row may predate the step that just ended a dialogue.
         client = await clients.get(conn, client.user_id) or client
         work = await assignments.current(conn, client.user_id)
+        pin = await pins.get(conn, client.user_id)
     if client.age_ok is None and age.asks_age(svc):
         # Nobody gets the menu before the onboarding asked their age.
         await to_onboarding(svc, bot, client)
         return
     state = conversation.current_state(svc, client)
     text = texts.MENU_TITLE if intro is None else f"{intro}\n\n{texts.MENU_TITLE}"
+    if pin is not None:
+        # What the coach pinned stays where the client can look it up, until the coach clears it.
+        text = f"{core_pins.IN_MENU.format(text=html.escape(pin.text))}\n\n{text}"
     # Work the coach set out comes first, once its start has come, until done or declined.
     shown = work is not None and assigned.visible(work, svc.clock.now())
     first = assigned.menu_row(work) if work is not None and shown else None

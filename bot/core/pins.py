@@ -22,6 +22,8 @@ MAX_LINES = 2
 
 # What the client reads (Dutch, je-form).
 PINNED = "📌 <b>Van je coach, om even bij stil te staan:</b>\n{text}"
+# Above the menu for as long as the pin is set, so the client can read it again.
+IN_MENU = "📌 <i>Van je coach:</i> {text}"
 
 
 async def show(svc: Services, bot: Any, client: Client, kind: str) -> None:

@@ -10,10 +10,9 @@ import re
 from typing import Any
 
 from telegram import Message
-from telegram.constants import ParseMode
 
+from bot.core import coach_channel
 from bot.core import pins as core_pins
-from bot.edge.sender import call
 from bot.edge.services import Services
 from storage import clients, handoffs, pins
 
@@ -61,17 +60,6 @@ async def _client_of(svc: Services, message: Message) -> int | None:
         return await handoffs.user_for_relay(conn, message.chat_id, replied.message_id)
 
 
-async def _say(svc: Services, bot: Any, message: Message, text: str) -> None:
-    thread = message.message_thread_id if message.is_topic_message else None
-    await call(
-        svc,
-        "sendMessage to coach chat",
-        lambda: bot.send_message(
-            message.chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread
-        ),
-    )
-
-
 async def command(svc: Services, bot: Any, message: Message, args: list[str]) -> None:
     """/vastzetten [ZIN | weg] from a coach (checked here by numeric id too)."""
     sender = message.from_user
@@ -79,33 +67,33 @@ async def command(svc: Services, bot: Any, message: Message, args: list[str]) ->
         return
     user_id = await _client_of(svc, message)
     if user_id is None:
-        await _say(svc, bot, message, WHERE)
+        await coach_channel.reply_here(svc, bot, message, WHERE)
         return
     async with svc.db.read() as conn:
         client = await clients.get(conn, user_id)
         current = await pins.get(conn, user_id)
     if client is None:
-        await _say(svc, bot, message, GONE)
+        await coach_channel.reply_here(svc, bot, message, GONE)
         return
     if not args:
         text = CURRENT.format(text=html.escape(current.text), usage=USAGE) if current else None
-        await _say(svc, bot, message, text or NONE.format(usage=USAGE))
+        await coach_channel.reply_here(svc, bot, message, text or NONE.format(usage=USAGE))
         return
     if len(args) == 1 and args[0].lower() in ("weg", "uit", "wis"):
         async with svc.db.transaction() as conn:
             await pins.clear(conn, user_id)
-        await _say(svc, bot, message, REMOVED)
+        await coach_channel.reply_here(svc, bot, message, REMOVED)
         return
     match = _TEXT_RE.match(message.text or "")
     text = match.group(1).strip() if match else ""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) > core_pins.MAX_LINES or len(text) > core_pins.MAX_CHARS:
-        await _say(svc, bot, message, TOO_LONG)
+        await coach_channel.reply_here(svc, bot, message, TOO_LONG)
         return
     text = "\n".join(lines)
     async with svc.db.transaction() as conn:
         await pins.put(conn, user_id, text, sender.id, svc.clock.now())
     log.info("sentence pinned", extra={"user_id": user_id, "coach_id": sender.id})
-    await _say(
+    await coach_channel.reply_here(
         svc, bot, message, PINNED.format(name=html.escape(client.name), text=html.escape(text))
     )
