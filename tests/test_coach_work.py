@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.core import assigned, texts
+from bot.core import assigned, coach_channel, texts
 from bot.features import privacy
 from bot.features.checkins import sweep as checkins
 from bot.features.handoff import assign, coach, later
@@ -292,6 +292,34 @@ async def test_a_typed_date_and_forged_or_stale_buttons(world: World) -> None:
 async def scheduled_of(world: World, user_id: int) -> list[scheduled.Scheduled]:
     async with world.svc.db.read() as conn:
         return await scheduled.pending(conn, user_id)
+
+
+async def test_a_discreet_client_is_marked_on_the_card_and_when_planning(world: World) -> None:
+    """Someone may see a discreet client's phone: the coach is told to write neutrally."""
+    h, sb, group = world.h, world.sb, world.group
+    anna = await make_client(h, "Anna", at="21:00")
+    bram = await make_client(h, "Bram", at="21:00")
+    async with h.services.db.transaction() as conn:
+        await clients.update(conn, anna.id, discreet=1)
+    for person in (anna, bram):
+        await ask_coach(person, "Even praten")
+    t_anna, t_bram = await world.topic(anna), await world.topic(bram)
+    await world.coach_says(t_anna, "/later 18:30 Hoi")
+    await world.coach_says(t_bram, "/later 18:30 Hoi")
+    for thread, discreet in ((t_anna, True), (t_bram, False)):
+        planned = await eventually(
+            lambda thread=thread: next(
+                (plain(m) for m in world.in_topic(thread) if "🕒 Gepland voor" in plain(m)),
+                None,
+            )
+        )
+        assert (coach_channel.DISCREET_NOTE in planned) is discreet
+    await sb.send_text(world.coach_id, "/client anna", chat_id=group)
+    card = await eventually(lambda: _latest(world, group, "🕒 Geplande berichten"))
+    assert coach_channel.DISCREET_NOTE in plain(card)
+    await sb.send_text(world.coach_id, "/client bram", chat_id=group)
+    card = await eventually(lambda: _latest(world, group, "Bram ·"))
+    assert coach_channel.DISCREET_NOTE not in plain(card)
 
 
 async def test_a_message_for_later_is_sent_once_at_its_time(world: World) -> None:

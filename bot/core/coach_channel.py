@@ -193,6 +193,14 @@ class CardFacts:
     later_pending: int = 0
 
 
+# The client chose discreet mode (someone may see their phone): what a coach sends shows in a
+# notification, so the card and /later say so, once, plainly.
+DISCREET_NOTE = (
+    "🔕 Discrete modus: wat je stuurt kan zichtbaar zijn op een vergrendeld scherm. "
+    "Schrijf neutraal."
+)
+
+
 def _local(cfg: CoachConfig, when: datetime) -> str:
     local = when.astimezone(zone(cfg))
     return f"{local.day} {MONTHS[local.month - 1][:3]} {local.year}"
@@ -222,6 +230,8 @@ def card_text(cfg: CoachConfig, facts: CardFacts, now: datetime) -> str:
     else:
         lines.append("Geen open hand-off")
     lines.append(f"Cliënt sinds {_local(cfg, c.created_at)}")
+    if c.discreet:
+        lines.append(DISCREET_NOTE)
     if facts.module_title:
         lines.append(
             f"Module: {html.escape(facts.module_title)} "

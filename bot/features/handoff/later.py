@@ -160,6 +160,8 @@ async def command(svc: Services, bot: Any, message: Message, args: list[str]) ->
         theirs=theirs,
         text=html.escape(_preview(text, 200)),
     )
+    if client.discreet:
+        reply = f"{reply}\n{coach_channel.DISCREET_NOTE}"
     await coach_channel.reply_here(
         svc, bot, message, reply, [[("❌ Annuleren", f"{PREFIX}x:{planned.id}")]]
     )
