@@ -635,6 +635,9 @@ class BotApi:
                 raise violation(f"BOT_COMMAND_INVALID: {cmd['command']!r}")
             if not 1 <= len(cmd["description"]) <= 256:
                 raise violation("BOT_COMMAND_DESCRIPTION_INVALID: 1-256 characters")
+        scope = params.get("scope") or {}
+        if scope.get("type") in ("chat", "chat_administrators", "chat_member"):
+            self._chat(scope)  # Telegram refuses a chat the bot does not know: "chat not found"
         self.world.commands[self._scope_key(params)] = [dict(c) for c in commands]
         return True
 

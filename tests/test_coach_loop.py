@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.core import coach_channel
+from telegram import BotCommandScopeChat
+
+from bot.core import coach_channel, texts
 from bot.features import privacy
 from bot.features.handoff import coach, lookup, pinning, saved
 from sandbox import Sandbox
@@ -310,5 +313,43 @@ async def test_private_chat_fallback_edit_note_and_pin_by_reply(
         await sb.press(cid, cid, picker["message_id"], data)
         got = await anna.expect_text("tot morgen")
         assert plain(got) == "💬 Je coach\nHoi Anna, tot morgen!"
+    finally:
+        await h.stop()
+
+
+async def test_coaches_get_their_own_command_menu(world: World) -> None:
+    """The coach group and each coach's private chat show the coach commands in the "/" menu;
+    the clients' menu stays the clients'."""
+    coach_menu = [name for name, _ in texts.COACH_COMMANDS]
+    group_menu = await world.bot.get_my_commands(scope=BotCommandScopeChat(world.group))
+    assert [c.command for c in group_menu] == coach_menu
+    private_menu = await world.bot.get_my_commands(scope=BotCommandScopeChat(world.coach_id))
+    assert [c.command for c in private_menu] == coach_menu
+    assert [c.command for c in await world.bot.get_my_commands()] == [
+        name for name, _ in texts.COMMANDS
+    ]
+    # Not for someone who is no coach.
+    assert await world.bot.get_my_commands(scope=BotCommandScopeChat(world.stranger_id)) == ()
+
+
+async def test_a_coach_the_bot_never_met_does_not_stop_the_start(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Telegram refuses a menu for a chat the bot does not know; the bot starts anyway, and the
+    coaches it can reach get their menu."""
+    known = sandbox.add_user("Sanne")
+    group = sandbox.add_forum_group("Coachpraktijk", [known.id])
+    unknown = 987_654_321
+    config = _config(known.id, group)
+    config = replace(config, coach=replace(config.coach, user_ids=(unknown, known.id)))
+    h = Harness(sandbox, tmp_path, config)
+    await h.start()
+    try:
+        bot = h.bot.app.bot  # type: ignore[union-attr]
+        menu = await bot.get_my_commands(scope=BotCommandScopeChat(known.id))
+        assert [c.command for c in menu] == [name for name, _ in texts.COACH_COMMANDS]
+        anna = h.person("Anna")
+        await anna.send("/start")
+        assert await anna.settle()  # the bot answers: it is running
     finally:
         await h.stop()

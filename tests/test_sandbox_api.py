@@ -111,6 +111,12 @@ async def test_chat_action_commands_and_descriptions(sb: Sandbox, bot: telegram.
     assert [c.command for c in await bot.get_my_commands(language_code="nl")] == ["menu"]
     await bot.delete_my_commands()
     assert await bot.get_my_commands() == ()
+    # A menu for one chat: only a chat the bot knows (as Telegram: "chat not found").
+    await bot.set_my_commands([("open", "Open")], scope=telegram.BotCommandScopeChat(anna.id))
+    in_chat = await bot.get_my_commands(scope=telegram.BotCommandScopeChat(anna.id))
+    assert [c.command for c in in_chat] == ["open"]
+    with pytest.raises(telegram.error.BadRequest, match="[Cc]hat not found"):
+        await bot.set_my_commands([("open", "Open")], scope=telegram.BotCommandScopeChat(987654))
     await bot.set_my_description("Een coach tussen de sessies door.")
     await bot.set_my_short_description("Coaching tussendoor")
     assert (await bot.get_my_description()).description == "Een coach tussen de sessies door."

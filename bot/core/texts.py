@@ -16,6 +16,18 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", "Wat kan deze bot?"),
 )
 
+# The coaches' commands, in the coach group's and each coach's own "/" menu (scoped per chat;
+# every command checks the coach's numeric id, whoever sees the menu).
+COACH_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("open", "Wie wacht er op een coach"),
+    ("client", "De kaart van een cliënt: /client NAAM"),
+    ("later", "Een bericht later sturen (in een topic)"),
+    ("vastzetten", "Een zin vastzetten (in een topic)"),
+    ("sjablonen", "Je opgeslagen antwoorden"),
+    ("overzicht", "Het weekoverzicht van je cliënten"),
+    ("afwezig", "Je afwezigheid doorgeven"),
+)
+
 HELP = (
     "Ik ben een coachingshulp voor tussen je sessies door. Ik ben geen therapeut en geen "
     "crisisdienst.\n\n"

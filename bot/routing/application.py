@@ -10,8 +10,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from telegram import BotCommand
-from telegram.error import BadRequest, InvalidToken, NetworkError
+from telegram import BotCommand, BotCommandScopeChat
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 import safety
@@ -142,6 +142,17 @@ async def announce(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     svc = services(app)
     svc.bot_username = app.bot.username or ""
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in texts.COMMANDS])
+    # The coaches' menu in the coach group and in each coach's private chat with the bot.
+    coach_menu = [BotCommand(name, text) for name, text in texts.COACH_COMMANDS]
+    chats = ([svc.config.coach.chat_id] if svc.config.coach.chat_id else []) + list(
+        svc.config.coach.user_ids
+    )
+    for chat_id in chats:
+        try:
+            await app.bot.set_my_commands(coach_menu, scope=BotCommandScopeChat(chat_id))
+        except TelegramError as exc:
+            # A coach who never opened the bot's chat: Telegram knows no such chat yet.
+            log.info("no coach command menu for a chat: %s", type(exc).__name__)
 
 
 async def serve(
