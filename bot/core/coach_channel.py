@@ -592,6 +592,21 @@ async def post_card(svc: Services, bot: Any, client: Client) -> None:
     )
 
 
+async def client_of_command(svc: Services, message: Message) -> int | None:
+    """The client a coach's command is about: their topic, or the relayed message it replies to."""
+    async with svc.db.read() as conn:
+        if message.chat_id == svc.config.coach.chat_id != 0:
+            if message.is_topic_message and message.message_thread_id is not None:
+                return await handoffs.user_for_topic(
+                    conn, message.chat_id, message.message_thread_id
+                )
+            return None
+        replied = message.reply_to_message
+        if replied is None:
+            return None
+        return await handoffs.user_for_relay(conn, message.chat_id, replied.message_id)
+
+
 async def reply_here(
     svc: Services, bot: Any, message: Message, text: str, rows: ButtonRows | None = None
 ) -> Message | None:

@@ -29,7 +29,7 @@ from bot.core.schedule import local_moment, zone_or_default
 from bot.edge.sender import call
 from bot.edge.services import Services, services
 from bot.features.handoff.when import moment_words, parse_day, parse_time
-from storage import clients, handoffs, links
+from storage import clients, links
 from storage import scheduled as scheduled_messages
 from storage.clients import Client
 
@@ -74,21 +74,6 @@ FAILED_NOTE = "🕒 Je geplande bericht is niet verstuurd. {why}"
 LATE_WHY = "De bot kon het niet op tijd sturen; stuur het gerust opnieuw."
 
 
-async def _client_of(svc: Services, message: Message) -> int | None:
-    """The client this command is about: their topic, or the relayed message it replies to."""
-    async with svc.db.read() as conn:
-        if message.chat_id == svc.config.coach.chat_id != 0:
-            if message.is_topic_message and message.message_thread_id is not None:
-                return await handoffs.user_for_topic(
-                    conn, message.chat_id, message.message_thread_id
-                )
-            return None
-        replied = message.reply_to_message
-        if replied is None:
-            return None
-        return await handoffs.user_for_relay(conn, message.chat_id, replied.message_id)
-
-
 def _preview(text: str, size: int = 60) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= size else flat[: size - 1] + "…"
@@ -99,7 +84,7 @@ async def command(svc: Services, bot: Any, message: Message, args: list[str]) ->
     sender = message.from_user
     if sender is None or not svc.config.is_coach(sender.id):
         return
-    user_id = await _client_of(svc, message)
+    user_id = await coach_channel.client_of_command(svc, message)
     if user_id is None:
         await coach_channel.reply_here(svc, bot, message, WHERE)
         return

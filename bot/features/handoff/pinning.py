@@ -14,7 +14,7 @@ from telegram import Message
 from bot.core import coach_channel
 from bot.core import pins as core_pins
 from bot.edge.services import Services
-from storage import clients, handoffs, pins
+from storage import clients, pins
 
 log = logging.getLogger(__name__)
 
@@ -38,26 +38,11 @@ HOW_PRIVATE = (
 )
 WHERE = "Gebruik /vastzetten in het topic van een cliënt, of als antwoord op hun bericht."
 TOO_LONG = f"Houd het kort: hoogstens {core_pins.MAX_LINES} regels en {core_pins.MAX_CHARS} tekens."
-PINNED = "📌 Vastgezet voor {name}: <i>{text}</i>\nDit opent de volgende sessie en komt één keer in de volgende check-in."
+PINNED = "📌 Vastgezet voor {name}: <i>{text}</i>\nDit opent de volgende sessie, komt één keer in de volgende check-in en staat boven het menu tot je het weghaalt."
 CURRENT = "📌 Nu vastgezet: <i>{text}</i>\n{usage}"
 NONE = "Er staat niets vast.\n{usage}"
 REMOVED = "📌 Weggehaald."
 GONE = "Deze cliënt is er niet meer."
-
-
-async def _client_of(svc: Services, message: Message) -> int | None:
-    """The client this command is about: their topic, or the relayed message it replies to."""
-    async with svc.db.read() as conn:
-        if message.chat_id == svc.config.coach.chat_id != 0:
-            if message.is_topic_message and message.message_thread_id is not None:
-                return await handoffs.user_for_topic(
-                    conn, message.chat_id, message.message_thread_id
-                )
-            return None
-        replied = message.reply_to_message
-        if replied is None:
-            return None
-        return await handoffs.user_for_relay(conn, message.chat_id, replied.message_id)
 
 
 async def command(svc: Services, bot: Any, message: Message, args: list[str]) -> None:
@@ -65,7 +50,7 @@ async def command(svc: Services, bot: Any, message: Message, args: list[str]) ->
     sender = message.from_user
     if sender is None or not svc.config.is_coach(sender.id):
         return
-    user_id = await _client_of(svc, message)
+    user_id = await coach_channel.client_of_command(svc, message)
     if user_id is None:
         await coach_channel.reply_here(svc, bot, message, WHERE)
         return
