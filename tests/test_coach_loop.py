@@ -16,9 +16,19 @@ from sandbox import Sandbox
 from storage import clients, handoffs, pins
 from tests.harness import Harness, buttons, plain
 from tests.test_checkins_e2e import make_client, sweep_at, utc
-from tests.test_handoff import World, _config, ask_coach, enrol, eventually, quiet, texts_of, world
+from tests.test_handoff import (
+    World,
+    _config,
+    ask_coach,
+    enrol,
+    eventually,
+    private_world,
+    quiet,
+    texts_of,
+    world,
+)
 
-__all__ = ["world"]  # the fixture, shared with the hand-off tests
+__all__ = ["private_world", "world"]  # the fixtures, shared with the hand-off tests
 
 
 async def choose_name(world: World, user_id: int, name: str) -> None:
@@ -264,57 +274,46 @@ async def test_the_daily_retention_job_prunes_old_relay_links(world: World) -> N
         assert await handoffs.relays_of(conn, anna.id) == [(world.coach_id, 12)]
 
 
-async def test_private_chat_fallback_edit_note_and_pin_by_reply(
-    sandbox: Sandbox, tmp_path: Path
-) -> None:
-    coach_user = sandbox.add_user("Sanne")
-    h = Harness(sandbox, tmp_path, _config(coach_user.id, 0))
-    await h.start()
-    try:
-        sb, cid = sandbox, coach_user.id
-        anna = h.person("Anna")
-        await enrol(h, anna)
-        await ask_coach(anna, "Anna wil praten")
-        sent = await anna.send("Eerste versie")
-        copy = await eventually(
-            lambda: next((m for m in sb.messages(cid) if plain(m) == "Eerste versie"), None)
-        )
-        await sb.edit_text(anna.id, anna.chat_id, sent["message_id"], "Tweede versie")
-        note = await eventually(
-            lambda: next((m for m in sb.messages(cid) if "Tweede versie" in plain(m)), None)
-        )
-        sid = coach_channel.short_id(anna.id)
-        assert plain(note).startswith(f"✏️ Anna · {sid} paste een eerder bericht aan")
-        # Replying to the edit note reaches the client, like replying to any relayed message.
-        await sb.send_text(cid, "Dank je, ik lees het", reply_to=note["message_id"])
-        await anna.expect_text("ik lees het")
+async def test_private_chat_fallback_edit_note_and_pin_by_reply(private_world: World) -> None:
+    h, sandbox, coach_id = private_world.h, private_world.sb, private_world.coach_id
+    sb, cid = sandbox, coach_id
+    anna = h.person("Anna")
+    await enrol(h, anna)
+    await ask_coach(anna, "Anna wil praten")
+    sent = await anna.send("Eerste versie")
+    copy = await eventually(
+        lambda: next((m for m in sb.messages(cid) if plain(m) == "Eerste versie"), None)
+    )
+    await sb.edit_text(anna.id, anna.chat_id, sent["message_id"], "Tweede versie")
+    note = await eventually(
+        lambda: next((m for m in sb.messages(cid) if "Tweede versie" in plain(m)), None)
+    )
+    sid = coach_channel.short_id(anna.id)
+    assert plain(note).startswith(f"✏️ Anna · {sid} paste een eerder bericht aan")
+    # Replying to the edit note reaches the client, like replying to any relayed message.
+    await sb.send_text(cid, "Dank je, ik lees het", reply_to=note["message_id"])
+    await anna.expect_text("ik lees het")
 
-        await sb.send_text(cid, "/vastzetten Adem eerst even uit.", reply_to=copy["message_id"])
-        await eventually(
-            lambda: any("📌 Vastgezet voor Anna" in t for t in texts_of(sb.messages(cid)))
-        )
-        async with h.services.db.read() as conn:
-            pin = await pins.get(conn, anna.id)
-        assert pin is not None and pin.text == "Adem eerst even uit."
-        await sb.send_text(cid, "/vastzetten iets")  # no reply: which client is unknown
-        await eventually(
-            lambda: any("als antwoord op hun bericht" in t for t in texts_of(sb.messages(cid)))
-        )
-        # Saved replies by reply too: the picker is for the client whose message it answers.
-        await sb.send_text(cid, "/sjablonen nieuw Hoi {naam}, tot morgen!")
-        await eventually(
-            lambda: any("Opgeslagen als nummer" in t for t in texts_of(sb.messages(cid)))
-        )
-        await sb.send_text(cid, "/sjablonen", reply_to=copy["message_id"])
-        picker = await eventually(
-            lambda: next((m for m in sb.messages(cid) if "naar Anna te sturen" in plain(m)), None)
-        )
-        data = buttons(picker)[0][1]
-        await sb.press(cid, cid, picker["message_id"], data)
-        got = await anna.expect_text("tot morgen")
-        assert plain(got) == "💬 Je coach\nHoi Anna, tot morgen!"
-    finally:
-        await h.stop()
+    await sb.send_text(cid, "/vastzetten Adem eerst even uit.", reply_to=copy["message_id"])
+    await eventually(lambda: any("📌 Vastgezet voor Anna" in t for t in texts_of(sb.messages(cid))))
+    async with h.services.db.read() as conn:
+        pin = await pins.get(conn, anna.id)
+    assert pin is not None and pin.text == "Adem eerst even uit."
+    await sb.send_text(cid, "/vastzetten iets")  # no reply: which client is unknown
+    await eventually(
+        lambda: any("als antwoord op hun bericht" in t for t in texts_of(sb.messages(cid)))
+    )
+    # Saved replies by reply too: the picker is for the client whose message it answers.
+    await sb.send_text(cid, "/sjablonen nieuw Hoi {naam}, tot morgen!")
+    await eventually(lambda: any("Opgeslagen als nummer" in t for t in texts_of(sb.messages(cid))))
+    await sb.send_text(cid, "/sjablonen", reply_to=copy["message_id"])
+    picker = await eventually(
+        lambda: next((m for m in sb.messages(cid) if "naar Anna te sturen" in plain(m)), None)
+    )
+    data = buttons(picker)[0][1]
+    await sb.press(cid, cid, picker["message_id"], data)
+    got = await anna.expect_text("tot morgen")
+    assert plain(got) == "💬 Je coach\nHoi Anna, tot morgen!"
 
 
 async def test_coaches_get_their_own_command_menu(world: World) -> None:

@@ -12,9 +12,17 @@ from bot.features.handoff import assign, coach, later
 from storage import assignments, clients, scheduled
 from tests.harness import buttons, plain
 from tests.test_checkins_e2e import make_client, sweep_at, utc
-from tests.test_handoff import World, ask_coach, eventually, quiet, texts_of, world
+from tests.test_handoff import (
+    World,
+    ask_coach,
+    eventually,
+    private_world,
+    quiet,
+    texts_of,
+    world,
+)
 
-__all__ = ["world"]  # the fixture, shared with the hand-off tests
+__all__ = ["private_world", "world"]  # the fixtures, shared with the hand-off tests
 
 PICKER = "Wat zet je klaar voor"
 
@@ -494,63 +502,53 @@ async def test_a_blocked_or_erased_client_gets_no_work(world: World) -> None:
 
 
 async def test_private_chat_fallback_later_by_reply_and_work_with_a_typed_date(
-    sandbox: Any, tmp_path: Any
+    private_world: World,
 ) -> None:
-    from tests.harness import Harness
-    from tests.test_handoff import _config
+    h, sandbox, coach_id = private_world.h, private_world.sb, private_world.coach_id
+    sb, cid = sandbox, coach_id
+    anna = await make_client(h, "Anna", at="20:00")
+    await ask_coach(anna, "Anna wil praten")
+    await anna.send("Tot wanneer?")
+    copy = await eventually(
+        lambda: next((m for m in sb.messages(cid) if plain(m) == "Tot wanneer?"), None)
+    )
+    await sb.send_text(cid, "/later morgen 09:00 Tot morgen!", reply_to=copy["message_id"])
+    await eventually(
+        lambda: any(
+            "🕒 Gepland voor Anna: morgen om 09:00" in t for t in texts_of(sb.messages(cid))
+        )
+    )
+    await sb.send_text(cid, "/later 09:00 zonder reply")
+    await eventually(lambda: any(later.WHERE in t for t in texts_of(sb.messages(cid))))
 
-    coach_user = sandbox.add_user("Sanne")
-    h = Harness(sandbox, tmp_path, _config(coach_user.id, 0))
-    await h.start()
-    try:
-        sb, cid = sandbox, coach_user.id
-        anna = await make_client(h, "Anna", at="20:00")
-        await ask_coach(anna, "Anna wil praten")
-        await anna.send("Tot wanneer?")
-        copy = await eventually(
-            lambda: next((m for m in sb.messages(cid) if plain(m) == "Tot wanneer?"), None)
+    await sb.send_text(cid, "/client anna")
+    card = await eventually(
+        lambda: next(
+            (m for m in reversed(sb.messages(cid)) if "🧾 Anna" in plain(m) and buttons(m)),
+            None,
         )
-        await sb.send_text(cid, "/later morgen 09:00 Tot morgen!", reply_to=copy["message_id"])
-        await eventually(
-            lambda: any(
-                "🕒 Gepland voor Anna: morgen om 09:00" in t for t in texts_of(sb.messages(cid))
-            )
-        )
-        await sb.send_text(cid, "/later 09:00 zonder reply")
-        await eventually(lambda: any(later.WHERE in t for t in texts_of(sb.messages(cid))))
+    )
+    data = next(d for t, d in buttons(card) if "Werk klaarzetten" in t)
+    await sb.press(cid, cid, card["message_id"], data)
+    picker = await eventually(
+        lambda: next((m for m in sb.messages(cid) if PICKER in plain(m)), None)
+    )
 
-        await sb.send_text(cid, "/client anna")
-        card = await eventually(
-            lambda: next(
-                (m for m in reversed(sb.messages(cid)) if "🧾 Anna" in plain(m) and buttons(m)),
-                None,
-            )
-        )
-        data = next(d for t, d in buttons(card) if "Werk klaarzetten" in t)
-        await sb.press(cid, cid, card["message_id"], data)
-        picker = await eventually(
-            lambda: next((m for m in sb.messages(cid) if PICKER in plain(m)), None)
-        )
+    def fresh() -> dict[str, Any]:
+        return next(m for m in sb.messages(cid) if m["message_id"] == picker["message_id"])
 
-        def fresh() -> dict[str, Any]:
-            return next(m for m in sb.messages(cid) if m["message_id"] == picker["message_id"])
-
-        for label in ("Een oefening", "Rustig ademen"):
-            shown = plain(fresh())
-            data = next(d for t, d in buttons(fresh()) if label in t)
-            await sb.press(cid, cid, picker["message_id"], data)
-            await eventually(lambda shown=shown: plain(fresh()) != shown)
-        await sb.send_text(cid, "30-11", reply_to=picker["message_id"])
-        done = await eventually(
-            lambda: next(
-                (m for m in sb.messages(cid) if "📚 Klaargezet voor Anna" in plain(m)), None
-            )
-        )
-        assert "ma 30 nov om 20:00" in plain(done)
-        # Neither the date nor anything else reached Anna; the message comes at 09:00 tomorrow.
-        assert await quiet(anna) == []
-        await sweep_at(h, utc(2026, 11, 24, 8, 0))
-        got = await anna.expect_text("Tot morgen!")
-        assert plain(got) == "💬 Je coach\nTot morgen!"
-    finally:
-        await h.stop()
+    for label in ("Een oefening", "Rustig ademen"):
+        shown = plain(fresh())
+        data = next(d for t, d in buttons(fresh()) if label in t)
+        await sb.press(cid, cid, picker["message_id"], data)
+        await eventually(lambda shown=shown: plain(fresh()) != shown)
+    await sb.send_text(cid, "30-11", reply_to=picker["message_id"])
+    done = await eventually(
+        lambda: next((m for m in sb.messages(cid) if "📚 Klaargezet voor Anna" in plain(m)), None)
+    )
+    assert "ma 30 nov om 20:00" in plain(done)
+    # Neither the date nor anything else reached Anna; the message comes at 09:00 tomorrow.
+    assert await quiet(anna) == []
+    await sweep_at(h, utc(2026, 11, 24, 8, 0))
+    got = await anna.expect_text("Tot morgen!")
+    assert plain(got) == "💬 Je coach\nTot morgen!"

@@ -23,9 +23,9 @@ from tests.test_e2e_dialogues import (
     to_the_question,
     with_proef,
 )
-from tests.test_handoff import World, _config, ask_coach, enrol, eventually, world
+from tests.test_handoff import World, ask_coach, enrol, eventually, private_world, world
 
-__all__ = ["world"]  # the fixture, shared with the hand-off tests
+__all__ = ["private_world", "world"]  # the fixtures, shared with the hand-off tests
 
 
 async def _row(h: Harness, user_id: int) -> clients.Client | None:
@@ -429,25 +429,18 @@ async def test_a_coach_message_telegram_will_not_copy(world: World) -> None:
 
 
 async def test_private_fallback_says_what_did_not_come_instead_of_a_bare_name(
-    sandbox: Sandbox, tmp_path: Path
+    private_world: World,
 ) -> None:
     """Without a coach group, a refused copy turns the coach's name line into a note."""
-    coach_user = sandbox.add_user("Sanne")
-    h = Harness(sandbox, tmp_path, _config(coach_user.id, 0))
-    await h.start()
-    try:
-        mia = h.person("Mia")
-        await enrol(h, mia)
-        await ask_coach(mia, None)
-        await mia.settle()
-        sandbox.faults.inject("400", method="copyMessage", chat_id=coach_user.id)
-        await mia.send_media("voice")
-        await mia.expect_text(coach_channel.NOT_PASSED_ON)
-        lines = [plain(m) for m in sandbox.messages(coach_user.id)]
-        assert lines[-1].startswith("✉️ Mia · ") and "niet liet doorsturen" in lines[-1], lines
-        await mia.send("En nu tekst")
-        await eventually(
-            lambda: any(plain(m) == "En nu tekst" for m in sandbox.messages(coach_user.id))
-        )
-    finally:
-        await h.stop()
+    h, sandbox, coach_id = private_world.h, private_world.sb, private_world.coach_id
+    mia = h.person("Mia")
+    await enrol(h, mia)
+    await ask_coach(mia, None)
+    await mia.settle()
+    sandbox.faults.inject("400", method="copyMessage", chat_id=coach_id)
+    await mia.send_media("voice")
+    await mia.expect_text(coach_channel.NOT_PASSED_ON)
+    lines = [plain(m) for m in sandbox.messages(coach_id)]
+    assert lines[-1].startswith("✉️ Mia · ") and "niet liet doorsturen" in lines[-1], lines
+    await mia.send("En nu tekst")
+    await eventually(lambda: any(plain(m) == "En nu tekst" for m in sandbox.messages(coach_id)))

@@ -5,19 +5,15 @@ client is told honestly what remains."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
 from bot.core import coach_channel
-from bot.edge.config import CoachConfig, Config
-from sandbox import Sandbox
+from bot.edge.config import Config
 from storage import journal
 from tests.harness import Harness, Person, plain
-from tests.test_handoff import World, ask_coach, enrol, eventually, world
+from tests.test_handoff import World, ask_coach, enrol, eventually, private_world, world
 
-__all__ = ["world"]  # the fixture, shared with the hand-off tests
+__all__ = ["private_world", "world"]  # the fixtures, shared with the hand-off tests
 
 NAME = "Quirinaxx"
 REASON = "Kraanvogelwoord over thuis"
@@ -104,18 +100,6 @@ async def test_a_topic_the_bot_cannot_delete_is_closed_and_the_coaches_asked(
     general = [plain(m) for m in sb.messages(world.group) if "message_thread_id" not in m]
     assert coach_channel.ERASED_GROUP_KEPT.format(sid=sid) in general
     assert "kon ik niet helemaal verwijderen" in told
-
-
-@pytest.fixture
-async def private_world(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[World]:
-    """The bot without a coach group: hand-offs go to the coach's private chat."""
-    coach = sandbox.add_user("Sanne")
-    h = Harness(sandbox, tmp_path, Config(coach=CoachConfig(user_ids=(coach.id,), chat_id=0)))
-    await h.start()
-    try:
-        yield World(h, sandbox, coach.id, 0, 0)
-    finally:
-        await h.stop()
 
 
 async def test_without_a_group_the_messages_in_the_coachs_chat_are_deleted(

@@ -154,6 +154,18 @@ async def world(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[World]:
         await h.stop()
 
 
+@pytest.fixture
+async def private_world(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[World]:
+    """The bot without a coach group: hand-offs go to the coach's private chat (no stranger)."""
+    coach_user = sandbox.add_user("Sanne")
+    h = Harness(sandbox, tmp_path, _config(coach_user.id, 0))
+    await h.start()
+    try:
+        yield World(h, sandbox, coach_user.id, 0, 0)
+    finally:
+        await h.stop()
+
+
 async def ask_coach(person: Person, reason: str | None) -> None:
     """The client asks for the coach with /coach, with a reason or "Gewoon contact"."""
     await person.send("/coach")
@@ -422,55 +434,46 @@ async def test_waiting_reminder_within_office_hours(world: World) -> None:
     assert await coach.send_reminders(svc, bot) == 0  # taken: no more reminders
 
 
-async def test_private_chat_fallback_replies_reach_only_that_client(
-    sandbox: Sandbox, tmp_path: Path
-) -> None:
-    coach_user = sandbox.add_user("Sanne")
-    h = Harness(sandbox, tmp_path, _config(coach_user.id, 0))
-    await h.start()
-    try:
-        sb, cid = sandbox, coach_user.id
-        anna, bram = h.person("Anna"), h.person("Bram")
-        await enrol(h, anna)
-        await enrol(h, bram)
-        await ask_coach(anna, "Anna wil praten")
-        await ask_coach(bram, None)
-        await eventually(
-            lambda: sum("Reden: Anna wil praten" in t for t in texts_of(sb.messages(cid))) == 1
-        )
-        await anna.send("Anna schrijft")
-        await bram.send("Bram schrijft")
-        anna_copy = await eventually(
-            lambda: next((m for m in sb.messages(cid) if plain(m) == "Anna schrijft"), None)
-        )
-        bram_copy = await eventually(
-            lambda: next((m for m in sb.messages(cid) if plain(m) == "Bram schrijft"), None)
-        )
-        await sb.send_text(cid, "Antwoord voor Bram", reply_to=bram_copy["message_id"])
-        await bram.expect_text("Antwoord voor Bram")
-        await sb.send_text(cid, "Antwoord voor Anna", reply_to=anna_copy["message_id"])
-        await anna.expect_text("Antwoord voor Anna")
-        await asyncio.sleep(0.3)
-        assert "Antwoord voor Bram" not in " ".join(texts_of(sb.messages(anna.chat_id)))
-        assert "Antwoord voor Anna" not in " ".join(texts_of(sb.messages(bram.chat_id)))
+async def test_private_chat_fallback_replies_reach_only_that_client(private_world: World) -> None:
+    h, sandbox, coach_id = private_world.h, private_world.sb, private_world.coach_id
+    sb, cid = sandbox, coach_id
+    anna, bram = h.person("Anna"), h.person("Bram")
+    await enrol(h, anna)
+    await enrol(h, bram)
+    await ask_coach(anna, "Anna wil praten")
+    await ask_coach(bram, None)
+    await eventually(
+        lambda: sum("Reden: Anna wil praten" in t for t in texts_of(sb.messages(cid))) == 1
+    )
+    await anna.send("Anna schrijft")
+    await bram.send("Bram schrijft")
+    anna_copy = await eventually(
+        lambda: next((m for m in sb.messages(cid) if plain(m) == "Anna schrijft"), None)
+    )
+    bram_copy = await eventually(
+        lambda: next((m for m in sb.messages(cid) if plain(m) == "Bram schrijft"), None)
+    )
+    await sb.send_text(cid, "Antwoord voor Bram", reply_to=bram_copy["message_id"])
+    await bram.expect_text("Antwoord voor Bram")
+    await sb.send_text(cid, "Antwoord voor Anna", reply_to=anna_copy["message_id"])
+    await anna.expect_text("Antwoord voor Anna")
+    await asyncio.sleep(0.3)
+    assert "Antwoord voor Bram" not in " ".join(texts_of(sb.messages(anna.chat_id)))
+    assert "Antwoord voor Anna" not in " ".join(texts_of(sb.messages(bram.chat_id)))
 
-        await sb.send_text(cid, "Voor wie is dit?")
-        await eventually(lambda: any("Beantwoord (reply)" in t for t in texts_of(sb.messages(cid))))
-        assert await quiet(anna, 0.3) == [] and await quiet(bram, 0.3) == []
+    await sb.send_text(cid, "Voor wie is dit?")
+    await eventually(lambda: any("Beantwoord (reply)" in t for t in texts_of(sb.messages(cid))))
+    assert await quiet(anna, 0.3) == [] and await quiet(bram, 0.3) == []
 
-        # The card in the private chat works too; it belongs to the client it was sent for.
-        card = next(
-            m
-            for m in reversed(sb.messages(cid))
-            if "Reden: Anna wil praten" in plain(m) and buttons(m)
-        )
-        data = next(d for label, d in buttons(card) if "menu" in label.lower())
-        await sb.press(cid, cid, card["message_id"], data)
-        await anna.expect_text("je coach heeft het gesprek afgerond")
-        assert await handoff.is_open(h.services, bram.id)
-        assert not await handoff.is_open(h.services, anna.id)
-    finally:
-        await h.stop()
+    # The card in the private chat works too; it belongs to the client it was sent for.
+    card = next(
+        m for m in reversed(sb.messages(cid)) if "Reden: Anna wil praten" in plain(m) and buttons(m)
+    )
+    data = next(d for label, d in buttons(card) if "menu" in label.lower())
+    await sb.press(cid, cid, card["message_id"], data)
+    await anna.expect_text("je coach heeft het gesprek afgerond")
+    assert await handoff.is_open(h.services, bram.id)
+    assert not await handoff.is_open(h.services, anna.id)
 
 
 async def test_a_client_cannot_use_coach_commands_or_buttons(world: World) -> None:

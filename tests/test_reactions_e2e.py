@@ -14,9 +14,9 @@ from sandbox import Sandbox
 from storage import links
 from storage import privacy as store
 from tests.harness import Harness, plain
-from tests.test_handoff import World, _config, ask_coach, enrol, eventually, world
+from tests.test_handoff import World, ask_coach, enrol, eventually, private_world, world
 
-__all__ = ["world"]  # the fixture, shared with the hand-off tests
+__all__ = ["private_world", "world"]  # the fixtures, shared with the hand-off tests
 
 
 def _in_topic(world: World, thread: int, needle: str) -> dict[str, Any] | None:
@@ -167,33 +167,26 @@ async def test_an_erased_client_gets_no_reaction_and_sends_none(world: World) ->
     assert sb.violations == []
 
 
-async def test_reactions_both_ways_in_the_coaches_private_chats(
-    sandbox: Sandbox, tmp_path: Path
-) -> None:
-    coach_user = sandbox.add_user("Sanne")
-    h = Harness(sandbox, tmp_path, _config(coach_user.id, 0))
-    await h.start()
-    try:
-        sb, cid = sandbox, coach_user.id
-        anna = h.person("Anna")
-        await enrol(h, anna)
-        await ask_coach(anna, None)
-        said = await anna.send("Mag ik iets vragen?")
-        copy = await eventually(
-            lambda: next((m for m in sb.messages(cid) if plain(m) == "Mag ik iets vragen?"), None)
-        )
-        sb.react(cid, cid, copy["message_id"], "🤔")
-        await eventually(lambda: _keys(sb, anna.chat_id, said["message_id"]) == [("🤔", ["bot"])])
+async def test_reactions_both_ways_in_the_coaches_private_chats(private_world: World) -> None:
+    h, sandbox, coach_id = private_world.h, private_world.sb, private_world.coach_id
+    sb, cid = sandbox, coach_id
+    anna = h.person("Anna")
+    await enrol(h, anna)
+    await ask_coach(anna, None)
+    said = await anna.send("Mag ik iets vragen?")
+    copy = await eventually(
+        lambda: next((m for m in sb.messages(cid) if plain(m) == "Mag ik iets vragen?"), None)
+    )
+    sb.react(cid, cid, copy["message_id"], "🤔")
+    await eventually(lambda: _keys(sb, anna.chat_id, said["message_id"]) == [("🤔", ["bot"])])
 
-        answer = await sb.send_text(cid, "Natuurlijk", reply_to=copy["message_id"])
-        got = await anna.expect_text("Natuurlijk")
-        sb.react(anna.id, anna.chat_id, got["message_id"], "🙏")
-        await eventually(lambda: _keys(sb, cid, answer["message_id"]) == [("🙏", ["bot"])])
-        sb.react(anna.id, anna.chat_id, got["message_id"], None)
-        await eventually(lambda: _keys(sb, cid, answer["message_id"]) == [])
-        assert sb.violations == []
-    finally:
-        await h.stop()
+    answer = await sb.send_text(cid, "Natuurlijk", reply_to=copy["message_id"])
+    got = await anna.expect_text("Natuurlijk")
+    sb.react(anna.id, anna.chat_id, got["message_id"], "🙏")
+    await eventually(lambda: _keys(sb, cid, answer["message_id"]) == [("🙏", ["bot"])])
+    sb.react(anna.id, anna.chat_id, got["message_id"], None)
+    await eventually(lambda: _keys(sb, cid, answer["message_id"]) == [])
+    assert sb.violations == []
 
 
 async def test_two_coaches_one_reaction_on_the_clients_message(
