@@ -4,26 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from storage import Database, assignments, clients, privacy, scheduled
+from storage import Database, assignments, privacy, scheduled
+from tests.test_storage_db import add_client
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-async def _client(db: Database, user_id: int) -> None:
-    async with db.transaction() as conn:
-        await clients.touch(
-            conn,
-            user_id=user_id,
-            chat_id=user_id,
-            first_name="Anna",
-            language_code="nl",
-            timezone="Europe/Amsterdam",
-            now=NOW,
-        )
-
-
 async def test_an_assignment_is_claimed_once_moves_on_and_is_done(db: Database) -> None:
-    await _client(db, 1)
+    await add_client(db, 1, NOW)
     later = NOW + timedelta(hours=11)
     async with db.transaction() as conn:
         a = await assignments.add(conn, 1, "Stokt", ["stokt-1", "stokt-2"], 9, NOW, later, later)
@@ -48,8 +36,8 @@ async def test_an_assignment_is_claimed_once_moves_on_and_is_done(db: Database) 
 async def test_a_new_assignment_replaces_the_open_one_and_decline_is_the_clients_own(
     db: Database,
 ) -> None:
-    await _client(db, 1)
-    await _client(db, 2)
+    await add_client(db, 1, NOW)
+    await add_client(db, 2, NOW)
     async with db.transaction() as conn:
         first = await assignments.add(conn, 1, "Een", ["a"], 9, NOW, NOW, NOW)
         second = await assignments.add(conn, 1, "Twee", ["b"], 9, NOW, NOW, NOW)
@@ -64,7 +52,7 @@ async def test_a_new_assignment_replaces_the_open_one_and_decline_is_the_clients
 
 
 async def test_a_scheduled_message_is_claimed_once_and_a_cancelled_one_never(db: Database) -> None:
-    await _client(db, 1)
+    await add_client(db, 1, NOW)
     at = NOW + timedelta(hours=2)
     async with db.transaction() as conn:
         one = await scheduled.add(conn, 1, "Hoi", 9, at, NOW)
@@ -84,7 +72,7 @@ async def test_a_scheduled_message_is_claimed_once_and_a_cancelled_one_never(db:
 
 
 async def test_erasure_removes_assignments_and_scheduled_messages(db: Database) -> None:
-    await _client(db, 1)
+    await add_client(db, 1, NOW)
     async with db.transaction() as conn:
         await assignments.add(conn, 1, "Een", ["a"], 9, NOW, NOW, NOW)
         await scheduled.add(conn, 1, "Hoi", 9, NOW + timedelta(hours=1), NOW)

@@ -40,7 +40,8 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-async def _add_client(db: Database, user_id: int = 1) -> None:
+async def add_client(db: Database, user_id: int = 1, now: datetime = NOW) -> None:
+    """A client row named Anna (the other storage tests use it too)."""
     async with db.transaction() as conn:
         await clients.touch(
             conn,
@@ -49,7 +50,7 @@ async def _add_client(db: Database, user_id: int = 1) -> None:
             first_name="Anna",
             language_code="nl",
             timezone="Europe/Amsterdam",
-            now=NOW,
+            now=now,
         )
 
 
@@ -62,7 +63,7 @@ async def test_open_creates_folder_and_private_files(tmp_path: Path, open_umask:
     try:
         assert db.path == path
         assert _mode(path) == 0o600
-        await _add_client(db)
+        await add_client(db)
         # After writes the WAL and shared-memory files exist and follow the main file's mode.
         for suffix in ("", "-wal", "-shm"):
             side = path.with_name(path.name + suffix)

@@ -6,26 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storage import Database, clients, links
+from storage import Database, links
+from tests.test_storage_db import add_client
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
-async def _client(db: Database, user_id: int) -> None:
-    async with db.transaction() as conn:
-        await clients.touch(
-            conn,
-            user_id=user_id,
-            chat_id=user_id,
-            first_name="Anna",
-            language_code="nl",
-            timezone="Europe/Amsterdam",
-            now=NOW,
-        )
-
-
 async def test_links_both_ways(db: Database) -> None:
-    await _client(db, 1)
+    await add_client(db, 1, NOW)
     async with db.transaction() as conn:
         # Anna's message 5 relayed to two coaches privately; a coach's message 9 reached her as 6.
         await links.add(conn, 1, links.IN, 5, 111, 40, NOW)
@@ -49,7 +37,7 @@ async def test_links_both_ways(db: Database) -> None:
 
 
 async def test_the_latest_coach_reaction_standing_shows(db: Database) -> None:
-    await _client(db, 1)
+    await add_client(db, 1, NOW)
     async with db.transaction() as conn:
         await links.set_coach_reaction(conn, 1, 5, 111, "👍", NOW)
         await links.set_coach_reaction(conn, 1, 5, 222, "❤", NOW + timedelta(seconds=1))
@@ -61,8 +49,8 @@ async def test_the_latest_coach_reaction_standing_shows(db: Database) -> None:
 
 
 async def test_prune_and_erasure_take_links_away(db: Database) -> None:
-    await _client(db, 1)
-    await _client(db, 2)
+    await add_client(db, 1, NOW)
+    await add_client(db, 2, NOW)
     async with db.transaction() as conn:
         await links.add(conn, 1, links.IN, 5, 111, 40, NOW - timedelta(days=400))
         await links.set_coach_reaction(conn, 1, 5, 111, "👍", NOW - timedelta(days=400))
