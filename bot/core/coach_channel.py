@@ -592,6 +592,31 @@ async def post_card(svc: Services, bot: Any, client: Client) -> None:
     )
 
 
+# A coach's command about a client whose data was erased.
+GONE = "Deze cliënt is er niet meer."
+
+
+async def command_target(
+    svc: Services, bot: Any, message: Message, where: str
+) -> tuple[int, Client] | None:
+    """For a coach's command about one client (in their topic, or replying to their message):
+    the coach's id and the client, read afresh. None when the sender is no coach (nothing is
+    said), or after telling the coach `where` to use it, or that the client is gone."""
+    sender = message.from_user
+    if sender is None or not svc.config.is_coach(sender.id):
+        return None
+    user_id = await client_of_command(svc, message)
+    if user_id is None:
+        await reply_here(svc, bot, message, where)
+        return None
+    async with svc.db.read() as conn:
+        client = await clients.get(conn, user_id)
+    if client is None:
+        await reply_here(svc, bot, message, GONE)
+        return None
+    return sender.id, client
+
+
 async def client_of_command(svc: Services, message: Message) -> int | None:
     """The client a coach's command is about: their topic, or the relayed message it replies to."""
     async with svc.db.read() as conn:

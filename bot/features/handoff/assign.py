@@ -53,7 +53,7 @@ BATCH = 100
 # --- what coaches read (Dutch) --------------------------------------------------------------
 ONLY_COACHES = "Alleen coaches kunnen dit."
 NOT_WORKING = "Deze knop werkt niet (meer)."
-GONE = "Deze cliënt is er niet meer."
+GONE = coach_channel.GONE
 UNKNOWN_ITEM = "Die module of oefening ken ik niet (meer)."
 BLOCKED = "De cliënt heeft de bot geblokkeerd; er is niets klaargezet."
 PICK = "📚 Wat zet je klaar voor {name}?"

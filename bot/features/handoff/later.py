@@ -54,7 +54,6 @@ USAGE = (
     "er gepland staat."
 )
 WHERE = "Gebruik /later in het topic van een cliënt, of als antwoord op hun bericht."
-GONE = "Deze cliënt is er niet meer."
 ONLY_COACHES = "Alleen coaches kunnen dit."
 NOT_WORKING = "Deze knop werkt niet (meer)."
 BAD_DAY = "Die dag begrijp ik niet. Gebruik morgen, 14-12 of 14-12-2026.\n" + USAGE
@@ -81,18 +80,11 @@ def _preview(text: str, size: int = 60) -> str:
 
 async def command(svc: Services, bot: Any, message: Message, args: list[str]) -> None:
     """/later [[dag] HH:MM tekst] from a coach (checked here by numeric id too)."""
-    sender = message.from_user
-    if sender is None or not svc.config.is_coach(sender.id):
+    target = await coach_channel.command_target(svc, bot, message, WHERE)
+    if target is None:
         return
-    user_id = await coach_channel.client_of_command(svc, message)
-    if user_id is None:
-        await coach_channel.reply_here(svc, bot, message, WHERE)
-        return
-    async with svc.db.read() as conn:
-        client = await clients.get(conn, user_id)
-    if client is None:
-        await coach_channel.reply_here(svc, bot, message, GONE)
-        return
+    coach_id, client = target
+    user_id = client.user_id
     if not args:
         await _list(svc, bot, message, client)
         return
@@ -125,8 +117,8 @@ async def command(svc: Services, bot: Any, message: Message, args: list[str]) ->
         await coach_channel.reply_here(svc, bot, message, BLOCKED)
         return
     async with svc.db.transaction() as conn:
-        planned = await scheduled_messages.add(conn, user_id, text, sender.id, send_at, now)
-    log.info("message scheduled", extra={"user_id": user_id, "coach_id": sender.id})
+        planned = await scheduled_messages.add(conn, user_id, text, coach_id, send_at, now)
+    log.info("message scheduled", extra={"user_id": user_id, "coach_id": coach_id})
     name = html.escape(coach_channel.chosen_name(client))
     theirs = ""
     tz = zone_or_default(client.timezone, svc.config.clients.default_timezone)

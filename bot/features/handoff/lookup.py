@@ -33,7 +33,7 @@ USAGE = (
 NONE_FOUND = "Geen cliënt gevonden bij ‘{query}’."
 SEVERAL = "Meer cliënten passen bij ‘{query}’. Kies:"
 TOO_MANY = "Meer dan {count} cliënten passen bij ‘{query}’. Maak het preciezer."
-GONE = "Deze cliënt is er niet meer."
+GONE = coach_channel.GONE
 ONLY_COACHES = "Alleen coaches kunnen dit."
 
 

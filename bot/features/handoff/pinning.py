@@ -14,7 +14,7 @@ from telegram import Message
 from bot.core import coach_channel
 from bot.core import pins as core_pins
 from bot.edge.services import Services
-from storage import clients, pins
+from storage import pins
 
 log = logging.getLogger(__name__)
 
@@ -42,25 +42,18 @@ PINNED = "📌 Vastgezet voor {name}: <i>{text}</i>\nDit opent de volgende sessi
 CURRENT = "📌 Nu vastgezet: <i>{text}</i>\n{usage}"
 NONE = "Er staat niets vast.\n{usage}"
 REMOVED = "📌 Weggehaald."
-GONE = "Deze cliënt is er niet meer."
 
 
 async def command(svc: Services, bot: Any, message: Message, args: list[str]) -> None:
     """/vastzetten [ZIN | weg] from a coach (checked here by numeric id too)."""
-    sender = message.from_user
-    if sender is None or not svc.config.is_coach(sender.id):
+    target = await coach_channel.command_target(svc, bot, message, WHERE)
+    if target is None:
         return
-    user_id = await coach_channel.client_of_command(svc, message)
-    if user_id is None:
-        await coach_channel.reply_here(svc, bot, message, WHERE)
-        return
-    async with svc.db.read() as conn:
-        client = await clients.get(conn, user_id)
-        current = await pins.get(conn, user_id)
-    if client is None:
-        await coach_channel.reply_here(svc, bot, message, GONE)
-        return
+    coach_id, client = target
+    user_id = client.user_id
     if not args:
+        async with svc.db.read() as conn:
+            current = await pins.get(conn, user_id)
         text = CURRENT.format(text=html.escape(current.text), usage=USAGE) if current else None
         await coach_channel.reply_here(svc, bot, message, text or NONE.format(usage=USAGE))
         return
@@ -77,8 +70,8 @@ async def command(svc: Services, bot: Any, message: Message, args: list[str]) ->
         return
     text = "\n".join(lines)
     async with svc.db.transaction() as conn:
-        await pins.put(conn, user_id, text, sender.id, svc.clock.now())
-    log.info("sentence pinned", extra={"user_id": user_id, "coach_id": sender.id})
+        await pins.put(conn, user_id, text, coach_id, svc.clock.now())
+    log.info("sentence pinned", extra={"user_id": user_id, "coach_id": coach_id})
     await coach_channel.reply_here(
         svc, bot, message, PINNED.format(name=html.escape(client.name), text=html.escape(text))
     )
